@@ -1,0 +1,1 @@
+"""The engine: config, data, networks, training, run directories. No Qt here."""

@@ -1,0 +1,1 @@
+"""Widgets and windows. Never imports torch."""

@@ -1,0 +1,1 @@
+"""Qt workers: the only place where Qt meets torch."""
