@@ -178,6 +178,9 @@ class LoggingSection(_Section):
                                   "older ones are deleted.")
     max_steps: int | None = Field(None, ge=1, description="Stop after this many steps "
                                   "(empty: train for all epochs).")
+    dist_sync_every_steps: int = Field(10, ge=1, le=100000, description="Multi-GPU runs: "
+                                       "steps between the moments all processes exchange "
+                                       "losses and stop requests.")
 
 
 class NectarConfig(_Section):

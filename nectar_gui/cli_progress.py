@@ -1,0 +1,94 @@
+"""Turns training reports into terminal output for ``nectar train``.
+
+On a terminal one line is redrawn in place (step, epoch, it/s, ETA, losses); in a log
+file (a cluster job) a plain line is printed every ``log_every_s`` seconds instead.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from typing import TextIO
+
+from nectar_gui.core.training.reports import (
+    CheckpointReport,
+    ErrorReport,
+    LogReport,
+    LossReport,
+    ProgressReport,
+    Report,
+    StartedReport,
+)
+
+
+def format_duration(seconds: float | None) -> str:
+    """'1h02m', '4m05s', '12s' or '?' when unknown."""
+    if seconds is None or seconds != seconds or seconds == float("inf"):
+        return "?"
+    s = round(seconds)
+    if s >= 3600:
+        return f"{s // 3600}h{s % 3600 // 60:02d}m"
+    if s >= 60:
+        return f"{s // 60}m{s % 60:02d}s"
+    return f"{s}s"
+
+
+class ProgressPrinter:
+    """Prints reports; ``show`` returns 1 for an error report, else 0."""
+
+    def __init__(self, *, enabled: bool = True, stream: TextIO | None = None,
+                 log_every_s: float = 10.0) -> None:
+        self.enabled = enabled
+        self.stream = stream or sys.stderr
+        self.tty = self.stream.isatty()
+        self.log_every_s = log_every_s
+        self._losses: dict[str, float] = {}
+        self._last_line = float("-inf")
+        self._drawn = False
+
+    def show(self, report: Report) -> int:
+        if isinstance(report, ErrorReport):
+            self._println(f"nectar: error: {report.message}", force=True)
+            return 1
+        if not self.enabled:
+            return 0
+        if isinstance(report, LossReport):
+            self._losses = report.losses
+        elif isinstance(report, ProgressReport):
+            self._progress(report)
+        elif isinstance(report, StartedReport):
+            where = f"Run folder: {report.run_dir}" if report.run_dir else "Not saving a run"
+            how = f"resumed at step {report.step}" if report.resumed else "new run"
+            self._println(f"{where} ({how})")
+        elif isinstance(report, LogReport):
+            self._println(("warning: " if report.level == "warning" else "") + report.message)
+        elif isinstance(report, CheckpointReport) and not self.tty:
+            self._println(f"checkpoint saved: {report.path}")
+        return 0
+
+    def _progress(self, p: ProgressReport) -> None:
+        pct = 100.0 * p.step / max(p.total_steps, 1)
+        losses = "  ".join(f"{k} {v:.3g}" for k, v in self._losses.items())
+        line = (f"step {p.step}/{p.total_steps} ({pct:.0f}%)  epoch {p.epoch + 1}  "
+                f"{p.it_per_s:.2f} it/s  ETA {format_duration(p.eta_s)}  {losses}")
+        if self.tty:
+            self.stream.write("\r\x1b[2K" + line)
+            self.stream.flush()
+            self._drawn = True
+        elif time.monotonic() - self._last_line >= self.log_every_s:
+            self._println(line)
+            self._last_line = time.monotonic()
+
+    def _println(self, text: str, force: bool = False) -> None:
+        if not (self.enabled or force):
+            return
+        if self._drawn:
+            self.stream.write("\n")
+            self._drawn = False
+        self.stream.write(text + "\n")
+        self.stream.flush()
+
+    def close(self) -> None:
+        if self._drawn:
+            self.stream.write("\n")
+            self.stream.flush()

@@ -1,0 +1,187 @@
+"""Device, precision, seeding, threads and distributed set-up, in one small object.
+
+Everything that differs between a laptop CPU, one GPU and a ``torchrun`` job lives here,
+so trainers stay the same code in all three.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import random
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import torch
+import torch.distributed as dist
+
+from nectar_gui.core.config import RuntimeSection
+
+
+class DeviceError(RuntimeError):
+    """A device or precision request this machine cannot meet."""
+
+
+@dataclass(frozen=True)
+class DistInfo:
+    """This process's place in a distributed job (world_size 1 when alone)."""
+
+    rank: int = 0
+    local_rank: int = 0
+    world_size: int = 1
+
+    @property
+    def is_main(self) -> bool:
+        return self.rank == 0
+
+    @property
+    def enabled(self) -> bool:
+        return self.world_size > 1
+
+
+def dist_info_from_env() -> DistInfo:
+    """Read RANK / LOCAL_RANK / WORLD_SIZE as set by torchrun."""
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    if world <= 1:
+        return DistInfo()
+    return DistInfo(rank=int(os.environ["RANK"]), local_rank=int(os.environ.get("LOCAL_RANK", 0)),
+                    world_size=world)
+
+
+def resolve_device(choice: str, dist_info: DistInfo = DistInfo()) -> torch.device:
+    """Turn a config choice into a device; auto prefers CUDA, then MPS, then the CPU."""
+    cuda = torch.cuda.is_available()
+    mps = getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available()
+    if choice == "auto":
+        choice = "cuda" if cuda else "mps" if mps else "cpu"
+    if choice == "cuda":
+        if not cuda:
+            raise DeviceError("runtime.device is 'cuda' but no CUDA GPU is available; "
+                                "use 'auto' or 'cpu'")
+        return torch.device("cuda", dist_info.local_rank % torch.cuda.device_count())
+    if choice == "mps" and not mps:
+        raise DeviceError("runtime.device is 'mps' but Apple MPS is not available; "
+                            "use 'auto' or 'cpu'")
+    return torch.device(choice)
+
+
+def default_threads(*, interactive: bool) -> int:
+    """All cores for headless runs; one core left for the window in the app."""
+    cores = os.cpu_count() or 1
+    return max(1, cores - 1) if interactive else cores
+
+
+def seed_everything(seed: int) -> None:
+    """Seed Python, NumPy and torch (all devices)."""
+    random.seed(seed)
+    np.random.seed(seed % 2**32)
+    torch.manual_seed(seed)
+
+
+class Runtime:
+    """Owns device, precision, threads, seeding and the process group.
+
+    Args:
+        cfg: the runtime section of the config.
+        interactive: True inside the app, where one core is kept free for the UI.
+    """
+
+    def __init__(self, cfg: RuntimeSection, *, interactive: bool = False) -> None:
+        self.cfg = cfg
+        self.dist = dist_info_from_env()
+        self.device = resolve_device(cfg.device, self.dist)
+        if self.device.type == "cpu" and cfg.precision == "fp16-mixed":
+            raise DeviceError("runtime.precision 'fp16-mixed' needs a GPU; on the CPU use "
+                                "'bf16-mixed' or 'fp32'")
+        torch.set_num_threads(cfg.threads or default_threads(interactive=interactive))
+        if self.device.type == "cuda":
+            torch.cuda.set_device(self.device)
+            torch.backends.cudnn.benchmark = True
+        self._init_process_group()
+
+    def _init_process_group(self) -> None:
+        if self.dist.enabled and not dist.is_initialized():
+            backend = "nccl" if self.device.type == "cuda" else "gloo"
+            dist.init_process_group(backend=backend)
+
+    @property
+    def amp_dtype(self) -> torch.dtype | None:
+        return {"bf16-mixed": torch.bfloat16, "fp16-mixed": torch.float16}.get(
+            self.cfg.precision)
+
+    def autocast(self) -> contextlib.AbstractContextManager[Any]:
+        """Autocast for the configured mixed precision, or a no-op for fp32."""
+        if self.amp_dtype is None:
+            return contextlib.nullcontext()
+        return torch.autocast(self.device.type, dtype=self.amp_dtype)
+
+    def grad_scaler(self) -> torch.amp.GradScaler | None:
+        """A loss scaler for fp16 (bf16 and fp32 need none)."""
+        if self.cfg.precision != "fp16-mixed":
+            return None
+        return torch.amp.GradScaler(self.device.type)
+
+    def adam(self, params: Iterator[torch.nn.Parameter] | list[torch.nn.Parameter], *,
+             lr: float, betas: tuple[float, float], impl: str) -> torch.optim.Adam:
+        """Adam with the fastest kernel this device has (fused, else foreach)."""
+        params = list(params)
+        if impl in ("auto", "fused"):
+            try:
+                return torch.optim.Adam(params, lr=lr, betas=betas, fused=True)
+            except (RuntimeError, TypeError, ValueError):
+                if impl == "fused":
+                    raise DeviceError(f"fused Adam is not available on {self.device}; "
+                                        f"set optim.adam_impl to 'auto'") from None
+        foreach = impl != "for-loop"
+        return torch.optim.Adam(params, lr=lr, betas=betas, foreach=foreach)
+
+    def describe(self) -> str:
+        """One line for logs and the status bar, e.g. 'cpu (4 threads), fp32'."""
+        where = str(self.device)
+        if self.device.type == "cuda":
+            where += f" ({torch.cuda.get_device_name(self.device)})"
+        else:
+            where += f" ({torch.get_num_threads()} threads)"
+        if self.dist.enabled:
+            where += f", rank {self.dist.rank}/{self.dist.world_size}"
+        return f"{where}, {self.cfg.precision}"
+
+    def barrier(self) -> None:
+        """Wait for every rank (no-op alone)."""
+        if self.dist.enabled:
+            dist.barrier()
+
+    def close(self) -> None:
+        """Leave the process group if this runtime created it."""
+        if self.dist.enabled and dist.is_initialized():
+            dist.destroy_process_group()
+
+
+def rng_state() -> dict[str, Any]:
+    """All RNG states as weights_only-loadable data (tensors, ints, strings, lists)."""
+    np_state: tuple[Any, ...] = tuple(np.random.get_state())
+    py_state = random.getstate()
+    state: dict[str, Any] = {
+        "torch": torch.get_rng_state(),
+        "numpy": {"keys": torch.from_numpy(np.asarray(np_state[1], dtype=np.int64)),
+                  "pos": int(np_state[2]), "has_gauss": int(np_state[3]),
+                  "gauss": float(np_state[4])},
+        "python": {"version": py_state[0], "state": list(py_state[1]), "gauss": py_state[2]},
+    }
+    if torch.cuda.is_available():
+        state["cuda"] = torch.cuda.get_rng_state_all()
+    return state
+
+
+def set_rng_state(state: dict[str, Any]) -> None:
+    """Restore what :func:`rng_state` captured."""
+    torch.set_rng_state(state["torch"])
+    n = state["numpy"]
+    np.random.set_state(("MT19937", n["keys"].numpy().astype(np.uint32), n["pos"],
+                         n["has_gauss"], n["gauss"]))
+    p = state["python"]
+    random.setstate((p["version"], tuple(p["state"]), p["gauss"]))
+    if "cuda" in state and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(state["cuda"])

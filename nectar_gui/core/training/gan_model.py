@@ -1,0 +1,213 @@
+"""The contract every trainer meets, and the parts pix2pix and CycleGAN share.
+
+A trainer owns its networks, optimizers and (for CycleGAN) image pools. The training
+loop only calls :meth:`GanModel.train_step`, :meth:`GanModel.sample`,
+:meth:`GanModel.state_dict` and :meth:`GanModel.load_state_dict`; losses come back from
+the step as detached device tensors, never looked up by name.
+"""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import torch
+from torch import Tensor, nn
+
+from nectar_gui.core.config import NectarConfig
+from nectar_gui.core.geometry import ReceptiveField
+from nectar_gui.core.losses import GanLoss
+from nectar_gui.core.models import build_discriminator, build_generator, init_weights
+from nectar_gui.core.receptive_field import receptive_field
+from nectar_gui.core.runtime import Runtime
+
+Batch = dict[str, Tensor]
+Wrapper = Callable[[nn.Module], nn.Module]
+
+
+@dataclass(frozen=True)
+class SampleArrays:
+    """One sample as owned numpy data, ready to cross a thread.
+
+    Images are uint8 (H, W, C); patch maps float32 (h, w) raw D scores; ``map_images``
+    names the image each patch map lies over.
+    """
+
+    images: dict[str, np.ndarray]
+    patch_maps: dict[str, np.ndarray]
+    map_images: dict[str, str]
+
+
+def to_uint8_image(x: Tensor) -> np.ndarray:
+    """First image of a [-1, 1] batch (B, C, H, W) as an owned uint8 (H, W, C) array.
+
+    The conversion runs on the device, so only bytes cross to the host.
+    """
+    img = ((x[0].detach().float().clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8)
+    return np.ascontiguousarray(img.permute(1, 2, 0).cpu().numpy()).copy()  # (H, W, C)
+
+
+def to_patch_map(pred: Tensor) -> np.ndarray:
+    """First map of D's output (B, 1, h, w) as an owned float32 (h, w) array."""
+    return np.ascontiguousarray(pred[0, 0].detach().float().cpu().numpy()).copy()
+
+
+def loss_group(name: str) -> str:
+    """'D' for discriminator losses, 'G' for everything the generators minimise."""
+    return "D" if name.startswith("D") else "G"
+
+
+class GanModel(abc.ABC):
+    """Networks + optimizers + one optimisation step.
+
+    Args:
+        config: the validated run config.
+        runtime: device, precision and distribution.
+        wrap: applied to each network for training forwards (DDP, torch.compile);
+            identity when running alone.
+    """
+
+    #: names of the generator networks, first is the A→B generator used for translation
+    generator_names: tuple[str, ...] = ()
+    discriminator_names: tuple[str, ...] = ()
+
+    def __init__(self, config: NectarConfig, runtime: Runtime, wrap: Wrapper | None = None):
+        self.config = config
+        self.runtime = runtime
+        self.device = runtime.device
+        self.gan_loss = GanLoss(config.loss.gan_mode)
+        self.nets: dict[str, nn.Module] = {}
+        self._fwd: dict[str, nn.Module] = {}
+        self._wrap = wrap or (lambda m: m)
+        self.scaler = runtime.grad_scaler()
+        self.optimizers: dict[str, torch.optim.Optimizer] = {}
+
+    # ---- building -----------------------------------------------------------------
+    def _add_generator(self, name: str, input_nc: int, output_nc: int) -> None:
+        m = self.config.model
+        net = build_generator(arch=m.generator, input_nc=input_nc, output_nc=output_nc,
+                              ngf=m.ngf, norm=m.norm, dropout=m.dropout,
+                              n_blocks=m.resnet_blocks, n_downs=m.unet_downs)
+        self._add(name, net)
+
+    def _add_discriminator(self, name: str, input_nc: int) -> None:
+        m = self.config.model
+        net = build_discriminator(arch=m.discriminator, input_nc=input_nc, ndf=m.ndf,
+                                  n_layers=m.d_layers, norm=m.norm)
+        self._add(name, net)
+
+    def _add(self, name: str, net: nn.Module) -> None:
+        init_weights(net, self.config.model.init_gain)
+        net.to(self.device)
+        if self.runtime.cfg.channels_last:
+            net.to(memory_format=torch.channels_last)
+        self.nets[name] = net
+
+    def _finish_build(self) -> None:
+        """Wrap networks for training and create the optimizers (G's and D's)."""
+        self._fwd = {name: self._wrap(net) for name, net in self.nets.items()}
+        o = self.config.optim
+        for group, names in (("G", self.generator_names), ("D", self.discriminator_names)):
+            params = [p for n in names for p in self.nets[n].parameters()]
+            self.optimizers[group] = self.runtime.adam(params, lr=o.lr, betas=(o.beta1, o.beta2),
+                                                       impl=o.adam_impl)
+
+    # ---- the step -------------------------------------------------------------------
+    @abc.abstractmethod
+    def train_step(self, batch: Batch) -> dict[str, Tensor]:
+        """One optimisation step of D and G; returns detached 0-dim loss tensors."""
+
+    @abc.abstractmethod
+    def _sample(self, batch: Batch) -> SampleArrays:
+        """Sample images and patch maps for the first item of ``batch`` (under no_grad)."""
+
+    def sample(self, batch: Batch) -> SampleArrays:
+        """Run the networks in eval mode on ``batch`` without touching training state.
+
+        Eval mode keeps batch-norm statistics and the RNG (dropout) untouched, so taking
+        samples — which happens on a timer — never changes what the run computes.
+        """
+        for net in self.nets.values():
+            net.eval()
+        try:
+            with torch.no_grad(), self.runtime.autocast():
+                return self._sample(self.to_device(batch))
+        finally:
+            for net in self.nets.values():
+                net.train()
+
+    def to_device(self, batch: Batch) -> Batch:
+        """Move image tensors to the device (channels-last when configured)."""
+        fmt = torch.channels_last if self.runtime.cfg.channels_last else torch.contiguous_format
+        return {k: v.to(self.device, non_blocking=True, memory_format=fmt)
+                for k, v in batch.items() if k in ("A", "B")}
+
+    def receptive_field(self) -> ReceptiveField:
+        """Geometry of the discriminators (all share one architecture)."""
+        return receptive_field(self.nets[self.discriminator_names[0]])
+
+    # ---- optimiser plumbing -----------------------------------------------------------
+    def _backward_step(self, loss: Tensor, group: str) -> None:
+        opt = self.optimizers[group]
+        if self.scaler is not None:
+            self.scaler.scale(loss).backward()
+            self.scaler.step(opt)
+        else:
+            loss.backward()
+            opt.step()
+
+    def _end_step(self) -> None:
+        if self.scaler is not None:
+            self.scaler.update()
+
+    @staticmethod
+    def _set_requires_grad(nets: Iterable[nn.Module], flag: bool) -> None:
+        for net in nets:
+            net.requires_grad_(flag)
+
+    def set_lr(self, factor: float) -> None:
+        """Scale every optimizer's learning rate to ``factor`` × the configured rate."""
+        for opt in self.optimizers.values():
+            for group in opt.param_groups:
+                group["lr"] = self.config.optim.lr * factor
+
+    def lrs(self) -> dict[str, float]:
+        """Current learning rate per optimizer."""
+        return {f"lr_{g}": float(o.param_groups[0]["lr"]) for g, o in self.optimizers.items()}
+
+    # ---- state ------------------------------------------------------------------------
+    def weights(self) -> dict[str, dict[str, Tensor]]:
+        """Per-network state dicts (parameters and buffers)."""
+        return {name: net.state_dict() for name, net in self.nets.items()}
+
+    def load_weights(self, weights: dict[str, dict[str, Tensor]]) -> None:
+        """Load per-network state dicts; raises ValueError naming what does not fit."""
+        missing = set(self.nets) - set(weights)
+        if missing:
+            raise ValueError(f"checkpoint has no weights for {', '.join(sorted(missing))}")
+        for name, net in self.nets.items():
+            try:
+                net.load_state_dict(weights[name])
+            except RuntimeError as exc:
+                lines = str(exc).strip().splitlines()
+                why = lines[1].strip() if len(lines) > 1 else lines[0]
+                raise ValueError(f"checkpoint weights for {name} do not fit this "
+                                 f"architecture ({why})") from None
+
+    def state_dict(self) -> dict[str, Any]:
+        """Optimizer (and scaler) state; subclasses add their pools."""
+        state: dict[str, Any] = {"optimizers": {g: o.state_dict()
+                                                for g, o in self.optimizers.items()}}
+        if self.scaler is not None:
+            state["scaler"] = self.scaler.state_dict()
+        return state
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Restore what :meth:`state_dict` returned."""
+        for group, opt in self.optimizers.items():
+            opt.load_state_dict(state["optimizers"][group])
+        if self.scaler is not None and "scaler" in state:
+            self.scaler.load_state_dict(state["scaler"])
