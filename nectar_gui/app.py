@@ -1,36 +1,77 @@
 """QApplication bootstrap for ``nectar-gui``.
 
-The window appears before torch is imported (importing it takes seconds), so nothing
-here imports the engine at module level.
+The window is shown before torch is imported (importing it takes seconds); torch then
+loads on a background thread and the status bar says which device was found.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
-from PySide6.QtWidgets import QApplication, QLabel, QMainWindow
+from PySide6.QtCore import QSettings, QStandardPaths, QTimer
+from PySide6.QtWidgets import QApplication
+
+from nectar_gui import __version__
+
+APP_NAME = "Nectar GUI"
+ORGANISATION = "Nectar"
+
+
+def default_workspace() -> Path:
+    """Where new runs and the demo dataset go: $NECTAR_GUI_HOME or ~/Documents/Nectar GUI."""
+    env = os.environ.get("NECTAR_GUI_HOME")
+    if env:
+        return Path(env)
+    docs = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.DocumentsLocation)
+    return Path(docs or Path.home()) / APP_NAME
+
+
+def app_settings(workspace: Path | None = None) -> QSettings:
+    """Per-user settings; under $NECTAR_GUI_HOME they live there too (tests, portable use)."""
+    if os.environ.get("NECTAR_GUI_HOME") and workspace is not None:
+        return QSettings(str(workspace / "settings.ini"), QSettings.Format.IniFormat)
+    return QSettings(QSettings.Format.IniFormat, QSettings.Scope.UserScope, ORGANISATION,
+                     APP_NAME)
+
+
+def parse_args(argv: Sequence[str] | None) -> tuple[argparse.Namespace, list[str]]:
+    parser = argparse.ArgumentParser(prog="nectar-gui", description="Nectar GUI workbench")
+    parser.add_argument("--demo", action="store_true",
+                        help="open on the built-in demo dataset (generated on first use)")
+    parser.add_argument("--workspace", type=Path, help="folder for runs and demo data")
+    parser.add_argument("--open", type=Path, metavar="RUN_DIR", help="open a run folder")
+    parser.add_argument("--version", action="version", version=f"nectar-gui {__version__}")
+    return parser.parse_known_args(argv)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Open the main window; ``--demo`` offers the built-in demo dataset."""
-    parser = argparse.ArgumentParser(prog="nectar-gui")
-    parser.add_argument("--demo", action="store_true", help="start on the demo dataset")
-    _args, qt_args = parser.parse_known_args(argv)  # --demo: used by the workbench
+    """Open the workbench window; returns the exit status."""
+    args, qt_args = parse_args(argv)
     app = QApplication.instance() or QApplication([sys.argv[0], *qt_args])
-    app.setApplicationName("Nectar GUI")
-    window = QMainWindow()
-    window.setWindowTitle("Nectar GUI")
-    label = QLabel("The training workbench is on its way. Meanwhile the engine runs "
-                   "headless: nectar demo-data DIR, then nectar train --preset demo-pix2pix "
-                   "--data DIR.")
-    label.setWordWrap(True)
-    label.setMargin(24)
-    window.setCentralWidget(label)
-    window.resize(1280, 800)
+    app.setApplicationName(APP_NAME)
+    app.setOrganizationName(ORGANISATION)
+    app.setApplicationVersion(__version__)
+
+    from nectar_gui.ui.main_window import MainWindow
+    from nectar_gui.workers.engine import EngineLoader
+
+    workspace = args.workspace or default_workspace()
+    window = MainWindow(workspace=workspace, settings=app_settings(workspace))
     window.show()
-    return int(app.exec())
+    loader = EngineLoader()
+    window.attach_engine_loader(loader)
+    QTimer.singleShot(0, loader.start)  # after the first paint
+    if args.open is not None:
+        QTimer.singleShot(0, lambda: window.open_run(args.open))
+    elif args.demo:
+        QTimer.singleShot(0, window.use_demo_dataset)
+    status = int(app.exec())
+    loader.wait()
+    return status
 
 
 if __name__ == "__main__":

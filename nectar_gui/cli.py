@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import signal
 import sys
 import time
@@ -98,7 +99,12 @@ def _add_config_args(p: argparse.ArgumentParser) -> None:
 def _config_from_args(args: argparse.Namespace, extra: dict[str, Any] | None = None
                       ) -> NectarConfig:
     if getattr(args, "config", None) is not None:
-        config = load_config(args.config)
+        try:
+            config = load_config(args.config)
+        except ConfigError as exc:  # say which file holds the bad value
+            text = _one_line(exc)
+            raise CliError(text if str(args.config) in text else f"{args.config}: {text}"
+                           ) from None
     else:
         config = load_preset(args.preset or "cyclegan")
     overrides = dict(parse_override(item) for item in args.set)
@@ -133,21 +139,24 @@ def _cmd_demo_data(args: argparse.Namespace) -> int:
 
 
 def _cmd_train(args: argparse.Namespace) -> int:
+    config, run_dir = _train_config(args)  # before importing torch: typos are reported at once
+    from nectar_gui.cli_progress import ProgressPrinter
     from nectar_gui.core.training.control import TrainingControl
     from nectar_gui.core.training.session import SessionOptions, TrainingSession
 
-    config, run_dir = _train_config(args)
     session = TrainingSession(config, SessionOptions(run_dir=run_dir, resume=args.resume
                                                      is not None))
     control = TrainingControl()
-    _install_stop_handlers(control)
-    from nectar_gui.cli_progress import ProgressPrinter
-
     printer = ProgressPrinter(enabled=not args.quiet and _is_main_rank())
     status = 0
-    for report in session.run(control):
-        status = printer.show(report) or status
-    printer.close()
+    previous = _install_stop_handlers(control)
+    try:
+        for report in session.run(control):
+            status = printer.show(report) or status
+    finally:
+        printer.close()
+        for signum, handler in previous.items():  # main() may run inside a larger program
+            signal.signal(signum, handler)
     return status
 
 
@@ -155,7 +164,8 @@ def _train_config(args: argparse.Namespace) -> tuple[NectarConfig, Path]:
     extra: dict[str, Any] = {}
     if args.data is not None:
         if not Path(args.data).is_dir():
-            raise CliError(f"--data {args.data}: no such folder")
+            raise CliError(f"--data {args.data}: no such folder — pass the dataset folder "
+                           f"(or make a demo one with `nectar demo-data DIR`)")
         extra["data.root"] = str(Path(args.data).resolve())
     if args.max_steps is not None:
         if args.max_steps < 1:
@@ -165,6 +175,8 @@ def _train_config(args: argparse.Namespace) -> tuple[NectarConfig, Path]:
         if args.preset or args.config:
             raise CliError("--resume takes the config saved in the run; use --set to change "
                            "a setting instead of --preset / --config")
+        if args.run_dir is not None:
+            raise CliError("--resume RUN_DIR continues in RUN_DIR itself; leave out --run-dir")
         if not (args.resume / "config.json").is_file():
             raise CliError(f"{args.resume} is not a run folder (config.json is missing)")
         args.config = args.resume / "config.json"
@@ -182,18 +194,28 @@ def _is_main_rank() -> bool:
     return os.environ.get("RANK", "0") == "0"
 
 
-def _install_stop_handlers(control: Any) -> None:
-    """First Ctrl+C / SIGTERM stops cleanly (with a checkpoint); a second one aborts."""
+def _install_stop_handlers(control: Any) -> dict[int, Any]:
+    """First Ctrl+C / SIGTERM stops cleanly (with a checkpoint); a second one aborts.
+
+    Returns the handlers it replaced, by signal number, to put back afterwards.
+    Under torchrun a Ctrl+C reaches each process twice (from the terminal, then forwarded
+    by torchrun), so there a repeat within a second is not taken as a second press.
+    """
+    first: list[float] = []
+    distributed = int(os.environ.get("WORLD_SIZE", "1")) > 1
 
     def handler(signum: int, frame: FrameType | None) -> None:
         if control.stop_requested:
+            if distributed and first and time.monotonic() - first[0] < 1.0:
+                return
             raise KeyboardInterrupt
-        print("\nnectar: stopping after this step (saving a checkpoint); press Ctrl+C "
-              "again to abort", file=sys.stderr)
+        first.append(time.monotonic())
+        if _is_main_rank():
+            print("\nnectar: stopping after this step (saving a checkpoint); press Ctrl+C "
+                  "again to abort", file=sys.stderr)
         control.request_stop()
 
-    signal.signal(signal.SIGINT, handler)
-    signal.signal(signal.SIGTERM, handler)
+    return {signum: signal.signal(signum, handler) for signum in (signal.SIGINT, signal.SIGTERM)}
 
 
 if __name__ == "__main__":

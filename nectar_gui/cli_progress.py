@@ -1,15 +1,18 @@
 """Turns training reports into terminal output for ``nectar train``.
 
-On a terminal one line is redrawn in place (step, epoch, it/s, ETA, losses); in a log
-file (a cluster job) a plain line is printed every ``log_every_s`` seconds instead.
+On a terminal one line is redrawn in place (a bar, step, epoch, it/s, ETA, losses), cut
+to the terminal's width; in a log file (a cluster job) a plain line is printed every
+``log_every_s`` seconds instead.
 """
 
 from __future__ import annotations
 
+import shutil
 import sys
 import time
 from typing import TextIO
 
+from nectar_gui.core.formatting import format_duration
 from nectar_gui.core.training.reports import (
     CheckpointReport,
     ErrorReport,
@@ -21,16 +24,10 @@ from nectar_gui.core.training.reports import (
 )
 
 
-def format_duration(seconds: float | None) -> str:
-    """'1h02m', '4m05s', '12s' or '?' when unknown."""
-    if seconds is None or seconds != seconds or seconds == float("inf"):
-        return "?"
-    s = round(seconds)
-    if s >= 3600:
-        return f"{s // 3600}h{s % 3600 // 60:02d}m"
-    if s >= 60:
-        return f"{s // 60}m{s % 60:02d}s"
-    return f"{s}s"
+def _bar(fraction: float, width: int = 20) -> str:
+    """'[#####---------------]' for 0.25 (ASCII: any terminal encoding can show it)."""
+    filled = round(min(max(fraction, 0.0), 1.0) * width)
+    return f"[{'#' * filled}{'-' * (width - filled)}]"
 
 
 class ProgressPrinter:
@@ -48,7 +45,8 @@ class ProgressPrinter:
 
     def show(self, report: Report) -> int:
         if isinstance(report, ErrorReport):
-            self._println(f"nectar: error: {report.message}", force=True)
+            one_line = "; ".join(ln.strip() for ln in report.message.splitlines() if ln.strip())
+            self._println(f"nectar: error: {one_line}", force=True)
             return 1
         if not self.enabled:
             return 0
@@ -69,9 +67,15 @@ class ProgressPrinter:
     def _progress(self, p: ProgressReport) -> None:
         pct = 100.0 * p.step / max(p.total_steps, 1)
         losses = "  ".join(f"{k} {v:.3g}" for k, v in self._losses.items())
-        line = (f"step {p.step}/{p.total_steps} ({pct:.0f}%)  epoch {p.epoch + 1}  "
-                f"{p.it_per_s:.2f} it/s  ETA {format_duration(p.eta_s)}  {losses}")
+        where = (f"step {p.step}/{p.total_steps} ({pct:.0f}%)  epoch {p.epoch + 1}  "
+                 f"{p.it_per_s:.2f} it/s  ETA {format_duration(p.eta_s)}  ")
+        line = (where + losses).rstrip()
         if self.tty:
+            # A line wider than the terminal wraps, and "\r" cannot redraw a wrapped line:
+            # cut it to fit, dropping the bar first, then losses.
+            width = max(shutil.get_terminal_size().columns - 1, 20)
+            bar = _bar(p.step / max(p.total_steps, 1)) + " "
+            line = (bar + line if len(bar + where) <= width else line)[:width]
             self.stream.write("\r\x1b[2K" + line)
             self.stream.flush()
             self._drawn = True

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -22,3 +23,21 @@ def no_dangling_threads() -> Iterator[None]:
         t.join(timeout=5)
     still = [t.name for t in leftover if t.is_alive()]
     assert not still, f"threads left running: {still}"
+
+
+@pytest.fixture(scope="session")
+def paired_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A tiny aligned demo dataset (6 training pairs of 32 px)."""
+    from nectar_gui.core.data.demo import write_demo_dataset
+
+    return write_demo_dataset(tmp_path_factory.mktemp("paired") / "d", "paired",
+                              n_train=6, n_test=2, size=32)
+
+
+@pytest.fixture(scope="session")
+def unpaired_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A tiny unaligned demo dataset (6 images per domain, 32 px)."""
+    from nectar_gui.core.data.demo import write_demo_dataset
+
+    return write_demo_dataset(tmp_path_factory.mktemp("unpaired") / "d", "unpaired",
+                              n_train=6, n_test=2, size=32)

@@ -161,6 +161,12 @@ class RuntimeSection(_Section):
     channels_last: bool = Field(False, description="Channels-last memory layout (faster "
                                 "convolutions on some CPUs).")
     compile: bool = Field(False, description="torch.compile each network (slow first step).")
+    fast_ops: bool = Field(True, description="Faster CPU versions of some layers: same math, "
+                           "same weights and checkpoints; off runs stock PyTorch layers.")
+    tune_malloc: bool = Field(True, description="Linux: let the C allocator keep large "
+                              "buffers between steps instead of returning them to the system "
+                              "(fewer page faults, faster CPU steps; the process keeps its "
+                              "peak memory).")
 
 
 class LoggingSection(_Section):
@@ -248,7 +254,7 @@ def format_validation_error(exc: ValidationError) -> str:
     lines = []
     for err in exc.errors():
         where = ".".join(str(p) for p in err["loc"]) or "config"
-        msg = err["msg"].removeprefix("Value error, ")
+        msg = err["msg"].removeprefix("Value error, ").replace("Input should be", "must be", 1)
         if err["type"] == "extra_forbidden":
             msg = "unknown setting"
         value = err.get("input")

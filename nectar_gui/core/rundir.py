@@ -27,6 +27,7 @@ import logging
 import math
 import os
 import re
+import shutil
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -44,7 +45,8 @@ from nectar_gui.core.sample_grid import (
 )
 from nectar_gui.core.training.reports import LossReport, SampleReport
 
-__all__ = ["RunDirError", "RunPaths", "RunReader", "RunWriter", "SampleRecord"]
+__all__ = ["RunDirError", "RunPaths", "RunReader", "RunWriter", "SampleRecord",
+           "check_run_folder"]
 
 _logger = logging.getLogger(__name__)
 
@@ -175,6 +177,8 @@ class RunWriter:
         self.paths = paths
         self._metrics: IO[bytes] = self._open_append(paths.metrics)
         self._log: IO[bytes] = self._open_append(paths.log)
+        self._made: Path | None = None  # outermost folder ``create`` made for a new run
+        self._new = False
 
     @classmethod
     def create(cls, root: Path, config_json: str, *, resume: bool = False) -> RunWriter:
@@ -185,12 +189,15 @@ class RunWriter:
         the checkpoint resumed from so the history matches the restored state.
         """
         root = Path(root)
-        _check_reusable(root, resume)
+        check_run_folder(root, resume=resume)
+        made = None if resume else _outermost_missing(root)
         paths = RunPaths(root)
         for folder in (root, paths.samples, paths.checkpoints):
             folder.mkdir(parents=True, exist_ok=True)
         _replace_atomically(paths.config, config_json.encode("utf-8"))
-        return cls(paths)
+        writer = cls(paths)
+        writer._made, writer._new = made, not resume
+        return writer
 
     def write_metrics(self, report: LossReport) -> None:
         """Append one metrics line and flush it."""
@@ -238,6 +245,30 @@ class RunWriter:
         self._metrics.close()
         self._log.close()
 
+    def discard(self) -> None:
+        """Close, and delete a new run that never got going; a resumed run is kept.
+
+        Removes only what ``create`` made: the run folder if it created it (and the
+        parent folders it created, while they are empty: another run may have started
+        in one), else the files it wrote into the empty folder it was given.
+        """
+        self.close()
+        root = self.paths.root
+        if not self._new:
+            return
+        if self._made is None:
+            for entry in root.iterdir():
+                _remove(entry)
+            return
+        shutil.rmtree(root, ignore_errors=True)
+        for parent in root.parents:
+            if not parent.is_relative_to(self._made):
+                break
+            try:
+                parent.rmdir()
+            except OSError:
+                break
+
     def __enter__(self) -> RunWriter:
         return self
 
@@ -258,7 +289,12 @@ class RunWriter:
         return handle
 
 
-def _check_reusable(root: Path, resume: bool) -> None:
+def check_run_folder(root: Path, *, resume: bool) -> None:
+    """Raise RunDirError unless ``root`` can hold a new run (or, with ``resume``, is one).
+
+    ``RunWriter.create`` checks this too; call it first to fail before slow set-up work.
+    """
+    root = Path(root)
     if root.exists() and not root.is_dir():
         raise RunDirError(f"{root} is a file, not a folder; choose a folder for the run")
     is_run = RunReader.is_run_dir(root)
@@ -270,6 +306,23 @@ def _check_reusable(root: Path, resume: bool) -> None:
     if not resume and root.exists() and any(root.iterdir()):
         raise RunDirError(f"{root} is not empty and is not a run folder; choose an empty "
                           f"folder or a new run name")
+
+
+def _remove(path: Path) -> None:
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path, ignore_errors=True)
+    else:
+        path.unlink(missing_ok=True)
+
+
+def _outermost_missing(path: Path) -> Path | None:
+    """The outermost folder on the way to ``path`` that does not exist yet, if any."""
+    missing = None
+    for folder in (path, *path.parents):
+        if folder.exists():
+            break
+        missing = folder
+    return missing
 
 
 def _line_step(line: bytes) -> float:

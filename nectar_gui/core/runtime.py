@@ -18,6 +18,7 @@ import torch
 import torch.distributed as dist
 
 from nectar_gui.core.config import RuntimeSection
+from nectar_gui.core.speed import tune_malloc
 
 
 class DeviceError(RuntimeError):
@@ -31,6 +32,7 @@ class DistInfo:
     rank: int = 0
     local_rank: int = 0
     world_size: int = 1
+    local_world_size: int = 1  # processes on this machine
 
     @property
     def is_main(self) -> bool:
@@ -42,12 +44,13 @@ class DistInfo:
 
 
 def dist_info_from_env() -> DistInfo:
-    """Read RANK / LOCAL_RANK / WORLD_SIZE as set by torchrun."""
+    """Read RANK / LOCAL_RANK / WORLD_SIZE / LOCAL_WORLD_SIZE as set by torchrun."""
     world = int(os.environ.get("WORLD_SIZE", "1"))
     if world <= 1:
         return DistInfo()
     return DistInfo(rank=int(os.environ["RANK"]), local_rank=int(os.environ.get("LOCAL_RANK", 0)),
-                    world_size=world)
+                    world_size=world,
+                    local_world_size=int(os.environ.get("LOCAL_WORLD_SIZE", world)))
 
 
 def resolve_device(choice: str, dist_info: DistInfo = DistInfo()) -> torch.device:
@@ -95,16 +98,28 @@ class Runtime:
         if self.device.type == "cpu" and cfg.precision == "fp16-mixed":
             raise DeviceError("runtime.precision 'fp16-mixed' needs a GPU; on the CPU use "
                                 "'bf16-mixed' or 'fp32'")
-        torch.set_num_threads(cfg.threads or default_threads(interactive=interactive))
+        # Processes on one machine share its cores (torchrun on a CPU runs several).
+        torch.set_num_threads(cfg.threads or max(
+            1, default_threads(interactive=interactive) // self.dist.local_world_size))
+        if self.device.type == "cpu" and cfg.tune_malloc:
+            tune_malloc()  # reuse big step buffers instead of page-faulting them (speed.py)
         if self.device.type == "cuda":
             torch.cuda.set_device(self.device)
             torch.backends.cudnn.benchmark = True
+        self._owns_group = False
         self._init_process_group()
 
     def _init_process_group(self) -> None:
+        """Join torchrun's job: NCCL between GPUs, gloo on the CPU.
+
+        If a rank fails, gloo ends the others' pending collectives with "Connection closed
+        by peer" and torchrun stops the rest; NCCL ranks may wait in a collective until
+        torchrun kills them (after its shutdown timeout, 30 s by default).
+        """
         if self.dist.enabled and not dist.is_initialized():
             backend = "nccl" if self.device.type == "cuda" else "gloo"
             dist.init_process_group(backend=backend)
+            self._owns_group = True
 
     @property
     def amp_dtype(self) -> torch.dtype | None:
@@ -151,12 +166,16 @@ class Runtime:
     def barrier(self) -> None:
         """Wait for every rank (no-op alone)."""
         if self.dist.enabled:
-            dist.barrier()
+            if self.device.type == "cuda":
+                dist.barrier(device_ids=[self.device.index])
+            else:
+                dist.barrier()
 
     def close(self) -> None:
         """Leave the process group if this runtime created it."""
-        if self.dist.enabled and dist.is_initialized():
+        if self._owns_group and dist.is_initialized():
             dist.destroy_process_group()
+        self._owns_group = False
 
 
 def rng_state() -> dict[str, Any]:

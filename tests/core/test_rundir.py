@@ -68,6 +68,28 @@ def test_refuses_to_start_a_new_run_over_an_old_one(writer: RunWriter) -> None:
         RunWriter.create(writer.paths.root, CONFIG)
 
 
+def test_discard_removes_only_what_create_made(tmp_path: Path) -> None:
+    new = RunWriter.create(tmp_path / "runs" / "a", CONFIG)
+    other = RunWriter.create(tmp_path / "runs" / "b", CONFIG)  # started meanwhile
+    new.discard()
+    assert sorted(p.name for p in (tmp_path / "runs").iterdir()) == ["b"]
+    other.discard()
+    assert list((tmp_path / "runs").iterdir()) == []
+    RunWriter.create(tmp_path / "runs" / "c", CONFIG).discard()
+    assert (tmp_path / "runs").is_dir()  # not made by this writer: kept
+    RunWriter.create(tmp_path / "new" / "runs" / "d", CONFIG).discard()
+    assert not (tmp_path / "new").exists()  # made by this writer, and empty again
+
+    (tmp_path / "mine").mkdir()
+    RunWriter.create(tmp_path / "mine", CONFIG).discard()
+    assert list((tmp_path / "mine").iterdir()) == []  # the user's folder stays
+
+    resumed = RunWriter.create(tmp_path / "mine", CONFIG)
+    resumed.close()
+    RunWriter.create(tmp_path / "mine", CONFIG, resume=True).discard()
+    assert RunReader.is_run_dir(tmp_path / "mine")  # a resumed run is never discarded
+
+
 def test_metrics_line_format_with_non_finite_as_null(writer: RunWriter) -> None:
     writer.write_metrics(LossReport(step=3, epoch=0, wall_time=12.5,
                                     losses={"G": math.nan, "D": 1.0}, lrs={"G": math.inf}))

@@ -22,7 +22,7 @@ from nectar_gui.core.training.reports import (
     StartedReport,
 )
 from nectar_gui.core.training.session import SessionOptions, TrainingSession
-from tests.core.conftest import tiny_config
+from tests.tiny import tiny_config
 
 
 def run_all(session: TrainingSession, control: TrainingControl | None = None) -> list[Report]:
@@ -157,6 +157,7 @@ def test_nan_loss_pauses_an_interactive_run(paired_data: Path, tmp_path: Path,
         reports.append(report)
         if isinstance(report, PausedReport):
             assert control.paused
+            assert report.reason is not None and "G_L1 became NaN" in report.reason
             control.request_stop()  # the user reads the advice, then stops
     assert any(isinstance(r, PausedReport) for r in reports)
     assert isinstance(reports[-1], FinishedReport) and reports[-1].reason == "stopped"

@@ -19,8 +19,10 @@ from torch import Tensor, nn
 
 from nectar_gui.core.config import NectarConfig
 from nectar_gui.core.geometry import ReceptiveField
+from nectar_gui.core.loss_names import loss_group as loss_group  # re-exported
 from nectar_gui.core.losses import GanLoss
 from nectar_gui.core.models import build_discriminator, build_generator, init_weights
+from nectar_gui.core.models.fast_ops import accelerate
 from nectar_gui.core.receptive_field import receptive_field
 from nectar_gui.core.runtime import Runtime
 
@@ -53,11 +55,6 @@ def to_uint8_image(x: Tensor) -> np.ndarray:
 def to_patch_map(pred: Tensor) -> np.ndarray:
     """First map of D's output (B, 1, h, w) as an owned float32 (h, w) array."""
     return np.ascontiguousarray(pred[0, 0].detach().float().cpu().numpy()).copy()
-
-
-def loss_group(name: str) -> str:
-    """'D' for discriminator losses, 'G' for everything the generators minimise."""
-    return "D" if name.startswith("D") else "G"
 
 
 class GanModel(abc.ABC):
@@ -104,6 +101,8 @@ class GanModel(abc.ABC):
         net.to(self.device)
         if self.runtime.cfg.channels_last:
             net.to(memory_format=torch.channels_last)
+        if self.runtime.cfg.fast_ops and self.device.type == "cpu":
+            accelerate(net)  # same math and weights, faster CPU layers (models/fast_ops.py)
         self.nets[name] = net
 
     def _finish_build(self) -> None:

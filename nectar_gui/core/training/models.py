@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import inspect
+from typing import Any
+
 import torch
 from torch import nn
 
@@ -46,7 +49,12 @@ def _ddp(module: nn.Module, runtime: Runtime) -> nn.Module:
     from torch.nn.parallel import DistributedDataParallel
 
     device_ids = [runtime.device.index] if runtime.device.type == "cuda" else None
-    # broadcast_buffers=False: batch-norm statistics stay per rank instead of being
-    # overwritten by rank 0's at every forward (which also breaks repeated forwards).
-    return DistributedDataParallel(module, device_ids=device_ids, broadcast_buffers=False,
-                                   find_unused_parameters=False)
+    # Buffers are not synced at each forward: batch-norm statistics stay per rank instead
+    # of being overwritten by rank 0's (which also breaks repeated forwards). Parameters
+    # are broadcast from rank 0 here and kept equal by the gradient all-reduce.
+    # Newer torch names this forward_sync_buffers and deprecates broadcast_buffers.
+    new_name = "forward_sync_buffers" in inspect.signature(DistributedDataParallel).parameters
+    no_buffer_sync: dict[str, Any] = ({"forward_sync_buffers": False} if new_name
+                                      else {"broadcast_buffers": False})
+    return DistributedDataParallel(module, device_ids=device_ids,
+                                   find_unused_parameters=False, **no_buffer_sync)

@@ -8,7 +8,7 @@ contiguous numpy arrays — never a tensor or a view of one.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 
@@ -26,6 +26,15 @@ class StartedReport:
     device: str
     resumed: bool
     run_dir: str | None
+
+
+@dataclass(frozen=True)
+class HistoryReport:
+    """A resumed run's past: its metrics records (as in metrics.jsonl) and sample steps."""
+
+    metrics: list[dict[str, Any]]
+    sample_steps: list[int]
+    run_dir: str
 
 
 @dataclass(frozen=True)
@@ -118,5 +127,6 @@ class LogReport:
     extra: dict[str, str] = field(default_factory=dict)
 
 
-Report = (StartedReport | ProgressReport | LossReport | SampleReport | CheckpointReport
-          | PausedReport | ResumedReport | FinishedReport | ErrorReport | LogReport)
+Report = (StartedReport | HistoryReport | ProgressReport | LossReport | SampleReport
+          | CheckpointReport | PausedReport | ResumedReport | FinishedReport | ErrorReport
+          | LogReport)

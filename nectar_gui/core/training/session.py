@@ -4,6 +4,12 @@
 ``max_steps`` is reached or the control asks to stop. Between steps it checks the
 control's flags, and on a time interval it fetches losses (one host transfer) and takes
 samples. Rank 0 alone writes the run directory.
+
+Under ``torchrun`` every rank runs this loop on its own share of each epoch. Ranks agree
+on stopping and average their losses every ``logging.dist_sync_every_steps`` steps (pause
+and save-now requests are app features and are ignored there). Rank 0's samples and
+checkpoints use the unwrapped networks, so it never enters a collective alone. When one
+rank fails, the others' next collective fails too (gloo) or torchrun stops them.
 """
 
 from __future__ import annotations
@@ -24,8 +30,8 @@ from nectar_gui.core.config import ConfigError, NectarConfig
 from nectar_gui.core.data.datasets import EpochSampler, build_dataset
 from nectar_gui.core.data.errors import DatasetError
 from nectar_gui.core.data.layouts import detect_layout
-from nectar_gui.core.data.scan import scan_dataset
-from nectar_gui.core.rundir import RunDirError, RunWriter
+from nectar_gui.core.data.scan import Problem, scan_dataset
+from nectar_gui.core.rundir import RunDirError, RunReader, RunWriter, check_run_folder
 from nectar_gui.core.runtime import DeviceError, Runtime, rng_state, seed_everything, set_rng_state
 from nectar_gui.core.training.control import TrainingControl
 from nectar_gui.core.training.gan_model import Batch, GanModel
@@ -34,6 +40,7 @@ from nectar_gui.core.training.reports import (
     CheckpointReport,
     ErrorReport,
     FinishedReport,
+    HistoryReport,
     LogReport,
     LossReport,
     PausedReport,
@@ -44,7 +51,12 @@ from nectar_gui.core.training.reports import (
     StartedReport,
 )
 from nectar_gui.core.training.schedule import LossMeter, TimeGate, lr_factor
-from nectar_gui.core.training.state import Counters, checkpoint_meta, save_training_checkpoint
+from nectar_gui.core.training.state import (
+    Counters,
+    checkpoint_meta,
+    resume_mismatch_message,
+    save_training_checkpoint,
+)
 
 
 class NonFiniteLossError(FloatingPointError):
@@ -103,7 +115,11 @@ class TrainingSession:
             yield from self._setup()
             yield from self._train(control)
         except Exception as exc:  # every failure becomes a report
-            yield self._error_report(exc)
+            report = self._error_report(exc)
+            if self.writer is not None and self.counters.step == 0 and not self.options.resume:
+                self.writer.discard()  # a new run that never took a step leaves nothing behind
+                self.writer = None
+            yield report
         finally:
             self._close()
 
@@ -113,13 +129,18 @@ class TrainingSession:
         if cfg.data.root is None:
             raise DatasetError("No dataset chosen: set data.root (or use --data DIR)")
         self.runtime = Runtime(cfg.runtime, interactive=opts.interactive)
+        run_dir = opts.run_dir if self.runtime.dist.is_main else None
+        if run_dir is not None:  # before the scan, which can take minutes on a large dataset
+            check_run_folder(run_dir, resume=opts.resume)
         seed_everything(cfg.runtime.seed + self.runtime.dist.rank)
         yield from self._prepare_data()
         self.model = create_model(cfg, self.runtime, wrapper_for(self.runtime))
-        if self.runtime.dist.is_main and opts.run_dir is not None:
-            self.writer = RunWriter.create(opts.run_dir, cfg.to_json(), resume=opts.resume)
+        # Restore before writing anything: a failed resume must leave config.json as it was.
+        resumed_from = self._load_resume_point() if opts.resume else None
+        if run_dir is not None:
+            self.writer = RunWriter.create(run_dir, cfg.to_json(), resume=opts.resume)
         if opts.resume:
-            yield from self._restore()
+            yield from self._restore(resumed_from)
         yield StartedReport(step=self.counters.step, epoch=self.counters.epoch,
                             total_steps=self.total_steps, steps_per_epoch=self.steps_per_epoch,
                             device=self.runtime.describe(), resumed=opts.resume,
@@ -138,32 +159,44 @@ class TrainingSession:
         scan = scan_dataset(layout, channels_a=cfg.model.input_nc,
                             channels_b=cfg.model.output_nc, min_size=8)
         for problem in scan.problems:
-            yield LogReport(f"{problem.path}: {problem.message}" if problem.path
-                            else problem.message, level="warning")
+            yield LogReport(_problem_text(problem), level="warning")
         self._dataset = build_dataset(cfg.data, input_nc=cfg.model.input_nc,
                                       output_nc=cfg.model.output_nc, layout=scan.layout_ok)
         if len(self._dataset) == 0:
             raise DatasetError(f"No readable images in {layout.root}; see the problems above")
 
-    def _restore(self) -> Iterator[Report]:
+    def _load_resume_point(self) -> Path | None:
+        """Load the newest checkpoint into the model and counters; None if there is none."""
         assert self.options.run_dir is not None and self.model is not None
         path = latest_checkpoint(self.options.run_dir / "checkpoints")
         if path is None:
-            yield self._log("No checkpoint to resume from yet: starting at step 0")
-            return
+            return None
         ckpt = load_checkpoint(path)
         try:
             self.model.load_weights(ckpt.weights)
         except ValueError as exc:
-            raise CheckpointError(f"Cannot resume from {path}: {exc}. The run's config "
-                                  f"must build the same networks it was trained with") from None
+            raise CheckpointError(resume_mismatch_message(path, ckpt.meta, self.config,
+                                                          exc)) from None
         self.model.load_state_dict(ckpt.state["model"])
         self.counters = Counters.from_dict(ckpt.state["counters"])
         self._elapsed_before = float(ckpt.state.get("elapsed", 0.0))
         if self.runtime is not None and self.runtime.dist.is_main:
             set_rng_state(ckpt.state["rng"])
+        elif self.runtime is not None:  # only rank 0's RNG is saved; don't replay step 0's
+            seed_everything(hash((self.config.runtime.seed, self.runtime.dist.rank,
+                                  self.counters.step)) % 2**63)
+        return path
+
+    def _restore(self, path: Path | None) -> Iterator[Report]:
+        """Cut the run's history back to the checkpoint resumed from, and say so."""
+        if path is None:
+            yield self._log("No checkpoint to resume from yet: starting at step 0")
+            return
         if self.writer is not None:
             self.writer.truncate_after(self.counters.step)
+            reader = RunReader(self.writer.paths.root)
+            yield HistoryReport(metrics=reader.all_metrics(), sample_steps=reader.sample_steps(),
+                                run_dir=str(self.writer.paths.root))
         yield self._log(f"Resumed from checkpoint {path.name} at step {self.counters.step}")
 
     # ---- sizes ------------------------------------------------------------------------
@@ -212,6 +245,7 @@ class TrainingSession:
                 c.epoch_step = 0
         yield from loop.flush_losses()
         yield from self._save_checkpoint()
+        self.runtime.barrier()  # rank 0 saved alone: nobody leaves the group before that
         reason: Literal["completed", "stopped"] = "stopped" if loop.stopping else "completed"
         yield self._log(f"Training {reason} at step {self.counters.step}")
         yield FinishedReport(step=self.counters.step, reason=reason)
@@ -255,6 +289,10 @@ class TrainingSession:
                        "data.crop_size, or use mixed precision")
         else:
             message = f"Training failed: {type(exc).__name__}: {exc}"
+        if self.runtime is not None and self.runtime.dist.enabled:
+            # Every rank prints its own error; when one fails the others' messages are
+            # about the lost connection, so say which process is speaking.
+            message = f"[rank {self.runtime.dist.rank}] {message}"
         if self.writer is not None:
             self.writer.log(f"ERROR {message}\n{detail}")
         return ErrorReport(message=message, detail=detail, step=self.counters.step)
@@ -265,6 +303,16 @@ class TrainingSession:
             self.writer = None
         if self.runtime is not None:
             self.runtime.close()
+
+
+def _problem_text(problem: Problem) -> str:
+    """A scan finding as one line; unreadable files are skipped, so say that too."""
+    text = problem.message
+    if problem.path and problem.path not in text:
+        text = f"{problem.path}: {text}"
+    if problem.path and problem.severity == "error":
+        text += "; training skips it (replace or remove the file)"
+    return text
 
 
 def auto_workers(device: torch.device) -> int:
@@ -298,6 +346,7 @@ class _LoopState:
         self.sample_gate = TimeGate(log.sample_interval_s)
         self.save_sample_gate = TimeGate(log.save_sample_every_s)
         self.stopping = False
+        self.pause_reason: str | None = None  # set when the loop pauses itself
         self.distributed = session.runtime is not None and session.runtime.dist.enabled
         self._t_last = time.monotonic()
         self._step_last = session.counters.step
@@ -312,7 +361,8 @@ class _LoopState:
             return
         if self.control.paused:
             yield from self.flush_losses()
-            yield PausedReport(step=self.s.counters.step)
+            yield PausedReport(step=self.s.counters.step, reason=self.pause_reason)
+            self.pause_reason = None
             self.control.wait_while_paused()
             self._t_last, self._step_last = time.monotonic(), self.s.counters.step
             if self.control.stop_requested:
@@ -363,6 +413,7 @@ class _LoopState:
         reason = f"Loss {', '.join(names)} became NaN or infinite at step {step}. {NONFINITE_HELP}"
         if self.s.options.interactive:
             yield self.s._log(reason, "warning")
+            self.pause_reason = reason
             self.control.pause()
         else:
             raise NonFiniteLossError(reason)

@@ -1,0 +1,47 @@
+"""Step, epoch, speed and ETA of the current run, with a progress bar."""
+
+from __future__ import annotations
+
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QWidget
+
+from nectar_gui.core.formatting import format_duration
+from nectar_gui.core.training.reports import ProgressReport
+
+
+class ProgressStrip(QWidget):
+    """Shows a ProgressReport: 'Step 120 / 4,000 · epoch 1 of 20 · 12.3 it/s · ETA 5m12s'."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._build_ui()
+        self.reset()
+
+    def _build_ui(self) -> None:
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        self.bar = QProgressBar()
+        self.bar.setTextVisible(False)
+        self.bar.setFixedWidth(220)
+        self.label = QLabel()
+        layout.addWidget(self.bar)
+        layout.addWidget(self.label, 1)
+
+    def reset(self, text: str = "Not training") -> None:
+        """Back to idle with ``text``."""
+        self.bar.setRange(0, 1)
+        self.bar.setValue(0)
+        self.label.setText(text)
+
+    def set_busy(self, text: str) -> None:
+        """An indeterminate bar (setting up, stopping)."""
+        self.bar.setRange(0, 0)
+        self.label.setText(text)
+
+    def show_progress(self, p: ProgressReport) -> None:
+        """Update from a progress report."""
+        self.bar.setRange(0, max(p.total_steps, 1))
+        self.bar.setValue(p.step)
+        epochs = max(1, -(-p.total_steps // max(p.steps_per_epoch, 1)))
+        self.label.setText(
+            f"Step {p.step:,} / {p.total_steps:,} · epoch {p.epoch + 1} of {epochs} · "
+            f"{p.it_per_s:.2f} it/s · ETA {format_duration(p.eta_s)}")
