@@ -232,7 +232,10 @@ class MainWindow(QMainWindow):
                 return None
             return self.editor.config()
         try:
-            return parse_config(RunReader(resume_dir).config())
+            # A step cap belongs to the session that set it (e.g. `--max-steps`);
+            # resuming from the app continues through the run's whole schedule.
+            saved = parse_config(RunReader(resume_dir).config())
+            return saved.with_overrides({"logging.max_steps": None})
         except (ConfigError, ValueError, OSError) as exc:
             QMessageBox.warning(self, "Cannot resume", f"{resume_dir}: {exc}")
             return None
@@ -332,6 +335,7 @@ class MainWindow(QMainWindow):
         self.tabs.setCurrentWidget(self.training_view)
         self._remember_run(path)
         self.actions_.set_opened_run(path)
+        self._update_actions()
 
     def _follow(self, path: Path) -> None:
         follower = RunFollower()
