@@ -67,6 +67,7 @@ class MainWindow(QMainWindow):
         self.follower: RunFollower | None = None
         self.engine: EngineInfo | None = None
         self._state = RunState.IDLE
+        self._close_when_stopped = False
         self._build_ui()
         self._connect()
         self._restore_state()
@@ -309,6 +310,8 @@ class MainWindow(QMainWindow):
     def _on_runner_running_changed(self, running: bool) -> None:
         if not running:
             self._set_state(RunState.IDLE)
+            if self._close_when_stopped:
+                self.close()
 
     # ---- runs ---------------------------------------------------------------------------
     def _on_open_run_triggered(self) -> None:
@@ -408,11 +411,17 @@ class MainWindow(QMainWindow):
 
     # ---- closing ------------------------------------------------------------------------
     def closeEvent(self, event: QCloseEvent) -> None:
-        if self.runner.running and not self._confirm_stop_on_close():
+        if self.runner.running:
+            # Never block the window while the step finishes and the checkpoint is
+            # written: ask the run to stop and close once its thread has ended.
             event.ignore()
+            if not self._close_when_stopped and self._confirm_stop_on_close():
+                self._close_when_stopped = True
+                self.stop_training()
+                self.statusBar().showMessage("Stopping training and saving a checkpoint; "
+                                             "the window closes when it is done…")
             return
-        self.statusBar().showMessage("Stopping training and saving a checkpoint…")
-        self.runner.stop_and_wait()
+        self.hide()  # joining background helpers below may take a moment
         self._close_follower()
         self.dataset_browser.shutdown()
         self.build_summary.shutdown()

@@ -8,7 +8,13 @@ import torch.nn.functional as F
 from torch import nn
 
 from nectar_gui.core.models import build_discriminator, build_generator, init_weights
-from nectar_gui.core.models.fast_ops import FastInstanceNorm2d, accelerate
+from nectar_gui.core.models.fast_ops import (
+    ConvPlan,
+    FastConv2d,
+    FastInstanceNorm2d,
+    accelerate,
+    nnpack_ready,
+)
 
 
 @pytest.mark.parametrize("batch", [1, 3])
@@ -54,10 +60,87 @@ def test_accelerate_keeps_weights_keys_and_outputs(arch: str, norm: str) -> None
         torch.testing.assert_close(q.grad, p.grad, rtol=1e-4, atol=1e-7, msg=name)
 
 
-def test_accelerate_swaps_instance_norms_only() -> None:
+def test_accelerate_swaps_instance_norms_and_convs_only() -> None:
     d = build_discriminator(arch="patch", input_nc=3, ndf=4, n_layers=3, norm="instance")
     n_norms = sum(isinstance(m, nn.InstanceNorm2d) for m in d.modules())
-    assert accelerate(d) == n_norms > 0
+    n_convs = sum(isinstance(m, nn.Conv2d) for m in d.modules())
+    assert accelerate(d) == n_norms + n_convs and n_norms > 0
     assert all(type(m) is FastInstanceNorm2d for m in d.modules()
                if isinstance(m, nn.InstanceNorm2d))
+    assert all(type(m) is FastConv2d for m in d.modules() if isinstance(m, nn.Conv2d))
     assert accelerate(d) == 0  # already swapped
+    g = build_generator(arch="unet", input_nc=3, output_nc=3, ngf=4, norm="batch",
+                        dropout=False, n_downs=5)
+    accelerate(g)  # transposed convs and batch norms stay stock
+    assert all(type(m) in (nn.ConvTranspose2d, nn.BatchNorm2d) for m in g.modules()
+               if isinstance(m, nn.ConvTranspose2d | nn.BatchNorm2d))
+
+
+def _conv_grads(conv: nn.Module, x: torch.Tensor, g: torch.Tensor) -> list[torch.Tensor]:
+    x = x.clone().requires_grad_()
+    y = conv(x)
+    params = [p for p in (conv.weight, conv.bias) if p is not None]
+    return [y.detach(), *torch.autograd.grad(y, [x, *params], g)]
+
+
+@pytest.mark.parametrize(
+    ("c_in", "c_out", "k", "size", "padding", "batch", "expect"),
+    [
+        (256, 256, 3, 66, 0, 1, ConvPlan(nnpack=True, swapped_wgrad=True)),  # residual block
+        (64, 3, 7, 134, 0, 1, ConvPlan(nnpack=True, swapped_wgrad=False)),  # output conv
+        (32, 48, 3, 32, 1, 2, ConvPlan(nnpack=False, swapped_wgrad=True)),  # zero padding
+        (16, 16, 3, 18, 0, 1, None),  # small: stock layer
+    ],
+)
+def test_fast_conv_matches_stock_conv(c_in: int, c_out: int, k: int, size: int, padding: int,
+                                      batch: int, expect: ConvPlan | None) -> None:
+    torch.manual_seed(0)
+    if expect is not None and expect.nnpack and not nnpack_ready():
+        pytest.skip("this torch has no NNPACK")
+    stock = nn.Conv2d(c_in, c_out, k, padding=padding)
+    fast = nn.Conv2d(c_in, c_out, k, padding=padding)
+    fast.load_state_dict(stock.state_dict())
+    fast.__class__ = FastConv2d
+    x = torch.randn(batch, c_in, size, size)
+    assert fast._plan(x) == expect  # type: ignore[operator]
+    g = torch.randn_like(stock(x))
+    want, got = _conv_grads(stock, x, g), _conv_grads(fast, x, g)
+    for name, a, b in zip(("output", "grad x", "grad w", "grad b"), want, got, strict=True):
+        scale = a.abs().max()
+        torch.testing.assert_close(b / scale, a / scale, rtol=0, atol=5e-5, msg=name)
+
+
+def test_fast_conv_without_bias_or_input_grad() -> None:
+    torch.manual_seed(0)
+    stock = nn.Conv2d(128, 128, 3, bias=False)
+    fast = nn.Conv2d(128, 128, 3, bias=False)
+    fast.load_state_dict(stock.state_dict())
+    fast.__class__ = FastConv2d
+    x = torch.randn(1, 128, 66, 66)  # no requires_grad: weight gradient only
+    stock(x).square().sum().backward()
+    fast(x).square().sum().backward()
+    assert stock.weight.grad is not None and fast.weight.grad is not None
+    scale = stock.weight.grad.abs().max()
+    torch.testing.assert_close(fast.weight.grad / scale, stock.weight.grad / scale, rtol=0,
+                               atol=5e-5)
+
+
+def test_fast_conv_is_deterministic() -> None:
+    torch.manual_seed(0)
+    conv = nn.Conv2d(128, 128, 3)
+    conv.__class__ = FastConv2d
+    x = torch.randn(1, 128, 66, 66, requires_grad=True)
+    runs = [_conv_grads(conv, x, torch.ones(1, 128, 64, 64)) for _ in range(2)]
+    assert all(torch.equal(a, b) for a, b in zip(*runs, strict=True))
+
+
+def test_fast_conv_keeps_stock_path_for_other_layouts_and_strides() -> None:
+    conv = nn.Conv2d(256, 256, 3, stride=2)
+    conv.__class__ = FastConv2d
+    assert conv._plan(torch.randn(1, 256, 130, 130)) is None  # type: ignore[operator]
+    conv = nn.Conv2d(256, 256, 3)
+    conv.__class__ = FastConv2d
+    x = torch.randn(1, 256, 66, 66).contiguous(memory_format=torch.channels_last)
+    assert conv._plan(x) is None  # type: ignore[operator]
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        assert conv._plan(torch.randn(1, 256, 66, 66)) is None  # type: ignore[operator]

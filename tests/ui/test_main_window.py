@@ -115,6 +115,8 @@ def test_closing_during_training_joins_the_thread_and_saves(qtbot: QtBot,
     assert worker is not None
     qtbot.waitSignal(worker.losses, timeout=TIMEOUT).wait()
     window.close()  # the confirmation is answered "Yes" by the fixture
+    assert window.isVisible()  # not blocked: it closes once the run has stopped
+    qtbot.waitUntil(lambda: not window.isVisible(), timeout=TIMEOUT)
     assert not window.runner.running
     run_dir = Path(window.recent_runs()[0])
     checkpoint = latest_checkpoint(run_dir / "checkpoints")
