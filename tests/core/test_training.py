@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import pytest
@@ -168,3 +169,11 @@ def test_missing_dataset_is_a_clear_error(tmp_path: Path) -> None:
     reports = list(TrainingSession(config).run(TrainingControl()))
     assert len(reports) == 1 and isinstance(reports[0], ErrorReport)
     assert "nowhere" in reports[0].message and "Traceback" not in reports[0].message
+
+
+def test_bf16_mixed_precision_trains_on_the_cpu(paired_data: Path) -> None:
+    config = tiny_config("cyclegan", paired_data, **{"logging.max_steps": 3,
+                                                     "runtime.precision": "bf16-mixed"})
+    reports = run_all(TrainingSession(config))
+    losses = [r for r in reports if isinstance(r, LossReport)]
+    assert losses and all(math.isfinite(v) for v in losses[-1].losses.values())
