@@ -1,6 +1,6 @@
 """Training with the window attached vs headless, and the UI's latency while it trains.
 
-    .venv/bin/python bench/gui_training.py [--steps 150] [--rounds 2] [--preset demo-pix2pix]
+    .venv/bin/python bench/gui_training.py [--steps 300] [--rounds 2] [--preset demo-pix2pix]
 
 Prints (a) steps per second of the same run headless and inside the main window with
 live loss plots and samples, interleaved round by round so machine noise hits both, and
@@ -93,6 +93,9 @@ def gui_rate(app: QApplication, config: NectarConfig, workspace: Path,
     window.resize(1280, 800)
     window.show()
     window.editor.set_config(config)
+    # Start as a user would: after the window has settled (summary and data checks done).
+    while window.build_summary.is_busy() or window.dataset_browser.jobs_running():
+        app.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 50)
     marks: list[tuple[int, float]] = []
     loop = QEventLoop()
     worker = window.start_training()
@@ -116,7 +119,7 @@ def percentile(values: list[float], q: float) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--preset", default="demo-pix2pix")
-    parser.add_argument("--steps", type=int, default=150)
+    parser.add_argument("--steps", type=int, default=300)
     parser.add_argument("--rounds", type=int, default=2)
     args = parser.parse_args()
     app = QApplication.instance() or QApplication([sys.argv[0]])

@@ -28,6 +28,9 @@ A variant is ``+``-joined settings (``channels_last+adam=fused``):
 ``compile``            runtime.compile = true (compile time shows as the first step)
 ``threads=N``          runtime.threads = N
 ``fast_ops=off``       runtime.fast_ops = false (stock PyTorch layers)
+``fast_ops=no-PART``   fast layers without one part (own process): ``no-norm`` (stock
+                       instance norm), ``no-nnpack``, ``no-wgrad`` (stock weight
+                       gradient of 3×3 convs), ``no-gemm`` (no matrix-product path)
 ``malloc=off``         runtime.tune_malloc = false (glibc's default malloc behaviour)
 ``denormal=on``        torch.set_flush_denormal(True) around the step
 ``env:NAME=VALUE``     an environment variable for the worker process (e.g. oneDNN flags)
@@ -45,6 +48,7 @@ import statistics
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -68,7 +72,7 @@ class Variant:
 
     @property
     def process_key(self) -> tuple[tuple[str, str], ...]:
-        """Variants with equal keys can share one worker process."""
+        """Variants with equal keys can share one worker process (unless --isolate)."""
         return tuple(sorted(self.env.items()))
 
 
@@ -90,8 +94,12 @@ def parse_variant(name: str) -> Variant:
             v.overrides["runtime.compile"] = True
         elif key == "threads" and value.isdigit():
             v.overrides["runtime.threads"] = int(value)
+            v.env["NECTAR_BENCH_THREADS"] = value  # own process: NNPACK sizes its pool once
         elif part == "fast_ops=off":
             v.overrides["runtime.fast_ops"] = False
+        elif key == "fast_ops" and value in FAST_OPS_PARTS:
+            parts_off = v.env.get("NECTAR_BENCH_FAST_OPS_OFF", "")
+            v.env["NECTAR_BENCH_FAST_OPS_OFF"] = ",".join(filter(None, [parts_off, value]))
         elif part == "malloc=off":
             v.overrides["runtime.tune_malloc"] = False
             v.env["NECTAR_BENCH_MALLOC"] = "off"  # its own process: malloc state is global
@@ -125,7 +133,43 @@ def bench_overrides(model: str, size: int, *, tiny: bool = False) -> dict[str, A
     return over
 
 
+FAST_OPS_PARTS = ("no-norm", "no-nnpack", "no-wgrad", "no-gemm")
+
+
+def _disable_fast_op_parts(parts: list[str]) -> None:
+    """Switch parts of models/fast_ops.py off in this (worker) process."""
+    from torch import nn
+
+    from nectar_gui.core.models import fast_ops as fo
+
+    if "no-norm" in parts:
+        fo._SWAPS.pop(nn.InstanceNorm2d, None)
+    if "no-gemm" in parts:
+        fo.GEMM_MAX_POSITIONS = 0
+    rule = fo.conv_plan
+
+    def patched(c_in: int, c_out: int, k: int, out_h: int, out_w: int) -> Any:
+        plan = rule(c_in, c_out, k, out_h, out_w)
+        if plan is None:
+            return None
+        plan = plan._replace(nnpack=plan.nnpack and "no-nnpack" not in parts,
+                             swapped_wgrad=plan.swapped_wgrad and "no-wgrad" not in parts)
+        return plan if plan.nnpack or plan.swapped_wgrad else None
+
+    fo.conv_plan = patched  # type: ignore[assignment]
+
+
 # ---- worker process -------------------------------------------------------------------------
+def _rusage() -> tuple[float, int]:
+    """(system CPU seconds, minor page faults) of this process so far; zeros without it."""
+    try:
+        import resource
+    except ImportError:  # not on Windows
+        return 0.0, 0
+    r = resource.getrusage(resource.RUSAGE_SELF)
+    return r.ru_stime, r.ru_minflt
+
+
 def worker_main() -> None:
     """Serve build / step / drop requests, one JSON line each, on stdin → stdout."""
     import torch
@@ -136,6 +180,9 @@ def worker_main() -> None:
 
     out = sys.stdout
     sys.stdout = sys.stderr  # nothing but replies on the pipe
+    parts_off = os.environ.get("NECTAR_BENCH_FAST_OPS_OFF", "")
+    if parts_off:
+        _disable_fast_op_parts(parts_off.split(","))
     models: dict[str, tuple[Any, dict[str, Any], int, Variant]] = {}
     for line in sys.stdin:
         req = json.loads(line)
@@ -160,10 +207,11 @@ def worker_main() -> None:
             torch.set_num_threads(threads)
             denormal = v.denormal if v.denormal is not None else False
             torch.set_flush_denormal(denormal)
-            t0 = time.perf_counter()
+            r0, t0 = _rusage(), time.perf_counter()
             losses = model.train_step(batch)
             loss = float(sum(losses.values()))  # sync (a no-op on the CPU) and sanity
-            reply.update(s=time.perf_counter() - t0, loss=loss)
+            t1, r1 = time.perf_counter(), _rusage()
+            reply.update(s=t1 - t0, loss=loss, sys_s=r1[0] - r0[0], faults=r1[1] - r0[1])
         elif cmd == "drop":
             models.clear()
             import gc
@@ -259,6 +307,8 @@ class Result:
     first_s: float  # build + first step (includes compile time for ``compile``)
     describe: str
     times: list[float] = field(default_factory=list)  # kept steps
+    sys_s: list[float] = field(default_factory=list)  # kernel CPU time per kept step
+    faults: list[int] = field(default_factory=list)  # minor page faults per kept step
     noisy: int = 0  # steps dropped because other processes used the CPU meanwhile
 
     @property
@@ -266,47 +316,58 @@ class Result:
         return statistics.median(self.times) if self.times else float("nan")
 
 
-def timed_step(w: Worker, variant: str, max_noise: float, retries: int) -> tuple[float, int]:
-    """One step's seconds, re-run while other processes disturbed it (up to ``retries``).
+def timed_step(w: Worker, variant: str, max_noise: float,
+               retries: int) -> tuple[dict[str, Any], int]:
+    """One step, re-run while other processes disturbed it (up to ``retries`` times).
 
-    Returns the kept time and how many disturbed attempts were dropped; when every
-    attempt was disturbed the least disturbed one is kept.
+    Returns the kept step's reply (``s``, ``sys_s``, ``faults``) and how many disturbed
+    attempts were dropped; when every attempt was disturbed the least disturbed is kept.
     """
-    best: tuple[float, float] | None = None  # (noise, seconds)
+    best: tuple[float, dict[str, Any]] | None = None  # (noise, reply)
     for attempt in range(retries + 1):
         with NoiseMeter(w.proc.pid) as meter:
-            s = float(w.ask(cmd="step", variant=variant)["s"])
-        noise = meter.others(s)
+            reply = w.ask(cmd="step", variant=variant)
+        noise = meter.others(float(reply["s"]))
         if noise is None or noise <= max_noise:
-            return s, attempt
+            return reply, attempt
         if best is None or noise < best[0]:
-            best = (noise, s)
+            best = (noise, reply)
     assert best is not None
     return best[1], retries + 1
+
+
+def worker_key(args: argparse.Namespace) -> Callable[[Variant], Any]:
+    """Which worker process runs a variant."""
+    if args.isolate:
+        return lambda v: v.name
+    return lambda v: v.process_key
 
 
 def run_case(model: str, size: int, variants: list[Variant], workers: dict[Any, Worker],
              args: argparse.Namespace) -> list[Result]:
     """Build every variant, warm up, then time ``args.steps`` interleaved rounds."""
+    key = worker_key(args)
     results: list[Result] = []
     for v in variants:
-        w = workers[v.process_key]
+        w = workers[key(v)]
         info = w.ask(cmd="build", model=model, size=size, variant=v.name, tiny=args.quick)
         first = w.ask(cmd="step", variant=v.name)
         results.append(Result(model, size, v.name, info["build_s"] + first["s"],
                               info["describe"]))
     for _ in range(max(0, args.warmup - 1)):
         for v in variants:
-            workers[v.process_key].ask(cmd="step", variant=v.name)
+            workers[key(v)].ask(cmd="step", variant=v.name)
     for i in range(args.steps):
         # Alternate the order each round so no variant always runs right after another.
         order = list(zip(variants, results, strict=True))
         if i % 2:
             order.reverse()
         for v, r in order:
-            s, dropped = timed_step(workers[v.process_key], v.name, args.max_noise,
-                                    args.retries)
-            r.times.append(s)
+            reply, dropped = timed_step(workers[key(v)], v.name, args.max_noise,
+                                        args.retries)
+            r.times.append(float(reply["s"]))
+            r.sys_s.append(float(reply["sys_s"]))
+            r.faults.append(int(reply["faults"]))
             r.noisy += dropped
     for w in workers.values():
         w.ask(cmd="drop")
@@ -316,7 +377,7 @@ def run_case(model: str, size: int, variants: list[Variant], workers: dict[Any, 
 def print_table(results: list[Result], first_variant: str) -> None:
     base_col = f"t/t[{first_variant}]"
     head = (f"{'model':9} {'size':>5} {'variant':28} {'median s':>9} {'min s':>8} "
-            f"{'max s':>8} {'first s':>8} {'noisy':>5} {base_col:>14} "
+            f"{'max s':>8} {'first s':>8} {'sys s':>6} {'faults':>7} {'noisy':>5} {base_col:>14} "
             f"{'ref s':>6} {'ref/ours':>8}")
     print(head)
     print("-" * len(head))
@@ -327,7 +388,8 @@ def print_table(results: list[Result], first_variant: str) -> None:
         ref_s = f"{ref:6.2f}" if ref else f"{'-':>6}"
         vs_ref = f"{ref / r.median:7.2f}x" if ref else f"{'-':>8}"
         print(f"{r.model:9} {r.size:>5} {r.variant:28} {r.median:9.3f} {min(r.times):8.3f} "
-              f"{max(r.times):8.3f} {r.first_s:8.2f} {r.noisy:>5} {ratio:14.3f} "
+              f"{max(r.times):8.3f} {r.first_s:8.2f} {statistics.median(r.sys_s):6.3f} "
+              f"{statistics.median(r.faults):>7.0f} {r.noisy:>5} {ratio:14.3f} "
               f"{ref_s} {vs_ref}")
 
 
@@ -345,6 +407,10 @@ def main(argv: list[str] | None = None) -> int:
                         "cores is re-run (Linux; default 0.15)")
     p.add_argument("--retries", type=int, default=3,
                    help="re-runs of a disturbed step before keeping the least disturbed")
+    p.add_argument("--isolate", action="store_true",
+                   help="one worker process per variant (memory: one model each at its "
+                        "peak); by default variants that differ only in engine settings "
+                        "share a process, which hides some malloc effects")
     p.add_argument("--quick", action="store_true",
                    help="smoke run: 32², 1 step, narrow networks (ngf = ndf = 8, 2 blocks)")
     p.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
@@ -378,10 +444,11 @@ def main(argv: list[str] | None = None) -> int:
           flush=True)
     workers: dict[Any, Worker] = {}
     results: list[Result] = []
+    key = worker_key(args)
     try:
         for v in variants:
-            if v.process_key not in workers:
-                workers[v.process_key] = Worker(v.env)
+            if key(v) not in workers:
+                workers[key(v)] = Worker(v.env)
         for m in models:
             for s in sizes:
                 case = run_case(m, s, variants, workers, args)

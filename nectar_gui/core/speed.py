@@ -23,12 +23,17 @@ import sys
 
 # glibc <malloc.h>
 _M_TRIM_THRESHOLD = -1
+_M_TOP_PAD = -2
 _M_MMAP_THRESHOLD = -3
 
 #: Allocations up to this size come from the heap (mallopt takes a C int).
 MMAP_THRESHOLD = 1 << 30
 #: Free memory at the top of the heap is only returned above this size.
 TRIM_THRESHOLD = 2**31 - 1
+#: Slack kept at the top of every heap. Threads other than the main one allocate from
+#: 64 MiB heaps that glibc unmaps as soon as one is entirely free, whatever the trim
+#: threshold; a top pad of a whole heap keeps them (training runs in a thread in the app).
+TOP_PAD = 64 << 20
 
 _USER_ENV = ("MALLOC_MMAP_THRESHOLD_", "MALLOC_TRIM_THRESHOLD_", "MALLOC_TOP_PAD_",
              "MALLOC_MMAP_MAX_")
@@ -66,5 +71,6 @@ def tune_malloc() -> bool:
     mallopt.restype = ctypes.c_int
     ok = mallopt(_M_MMAP_THRESHOLD, MMAP_THRESHOLD) == 1
     ok = mallopt(_M_TRIM_THRESHOLD, TRIM_THRESHOLD) == 1 and ok
+    ok = mallopt(_M_TOP_PAD, TOP_PAD) == 1 and ok
     _tuned = ok
     return ok

@@ -125,6 +125,10 @@ class BuildSummary(QFrame):
         """The description shown, or None."""
         return self._shown
 
+    def is_busy(self) -> bool:
+        """Whether a description is waiting or being computed."""
+        return self._worker.is_busy()
+
     def shutdown(self) -> None:
         """Stop pending work and join the worker's thread."""
         self._worker.wait()

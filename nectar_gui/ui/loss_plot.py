@@ -34,8 +34,9 @@ from nectar_gui.ui.plot_items import (
     marker_stride,
     smoothing_weight,
 )
+from nectar_gui.ui.plot_ranges import RangeFollower, value_bounds
 
-REDRAW_INTERVAL_MS = 100  # at most ~10 redraws a second, however fast reports arrive
+REDRAW_INTERVAL_MS = 500  # at most 2 redraws a second, however fast reports arrive
 REDRAW_COST_FACTOR = 10  # … and at least 10× the time the last redraw took …
 MAX_REDRAW_INTERVAL_MS = 3000  # … but never less often than this
 DOWNSAMPLE_POINTS_PER_PIXEL = 1.5  # logged points per pixel before peak downsampling
@@ -96,6 +97,7 @@ class LossPlot(QWidget):
         self._graphics.ci.layout.setRowStretchFactor(0, 3)
         self._graphics.ci.layout.setRowStretchFactor(1, 2)
         self._crosshairs = [self._add_crosshair(plot) for plot in self._plots.values()]
+        self._ranges = RangeFollower([self._plots["G"], self._plots["D"]])
         self._redraw_timer = QTimer(self)
         self._redraw_timer.setSingleShot(True)
         self._redraw_timer.setInterval(REDRAW_INTERVAL_MS)
@@ -164,6 +166,7 @@ class LossPlot(QWidget):
         self._png_button.clicked.connect(self._on_png_button_clicked)
         self._redraw_timer.timeout.connect(self.refresh)
         self._graphics.scene().sigMouseMoved.connect(self._on_scene_mouse_moved)
+        self._graphics.scene().sigMouseClicked.connect(self._on_scene_mouse_clicked)
         for plot in self._plots.values():
             plot.legend.sigSampleClicked.connect(self._on_legend_sample_clicked)
 
@@ -194,6 +197,7 @@ class LossPlot(QWidget):
         self._curves.clear()
         self._colours_used = {"G": 0, "D": 0}
         self._set_epoch_markers((), ())
+        self._ranges.follow()
         self._hover_step = None
         for line in self._crosshairs:
             line.hide()
@@ -266,9 +270,16 @@ class LossPlot(QWidget):
             if name not in self._curves:
                 self._add_curve(name)
         steps, weight = self._history.steps(), self.smoothing()
+        shown: dict[str, list[np.ndarray]] = {"G": [], "D": []}
         for name, curve in self._curves.items():
-            curve.setData(steps, self._history.smoothed(name, weight))
+            values = self._history.smoothed(name, weight)
+            curve.setData(steps, values)
+            if curve.isVisible():
+                shown[loss_group(name)].append(values)
         self._set_epoch_markers(*self._history.epoch_starts())
+        log = self.is_log_scale()
+        self._ranges.update((float(steps[0]), float(steps[-1])) if len(steps) else None,
+                            [value_bounds(shown[g], log=log) for g in ("G", "D")])
         self._update_readout()
         # With a very long history one redraw (this, then the paint it causes) can take
         # a good part of a second; spacing redraws by their cost keeps the UI responsive.
@@ -381,6 +392,13 @@ class LossPlot(QWidget):
     def _on_log_check_toggled(self, checked: bool) -> None:
         for plot in self._plots.values():
             plot.setLogMode(x=False, y=checked)
+        self._ranges.follow()
+        self.refresh()
+
+    def _on_scene_mouse_clicked(self, event: object) -> None:
+        if getattr(event, "double", lambda: False)():
+            self._ranges.follow()  # double-click: frame the data again after a zoom
+            self.refresh()
 
     def _on_legend_sample_clicked(self, _curve: object) -> None:
         self._update_readout()

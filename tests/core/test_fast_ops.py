@@ -11,6 +11,7 @@ from nectar_gui.core.models import build_discriminator, build_generator, init_we
 from nectar_gui.core.models.fast_ops import (
     ConvPlan,
     FastConv2d,
+    FastConvTranspose2d,
     FastInstanceNorm2d,
     accelerate,
     nnpack_ready,
@@ -71,9 +72,10 @@ def test_accelerate_swaps_instance_norms_and_convs_only() -> None:
     assert accelerate(d) == 0  # already swapped
     g = build_generator(arch="unet", input_nc=3, output_nc=3, ngf=4, norm="batch",
                         dropout=False, n_downs=5)
-    accelerate(g)  # transposed convs and batch norms stay stock
-    assert all(type(m) in (nn.ConvTranspose2d, nn.BatchNorm2d) for m in g.modules()
-               if isinstance(m, nn.ConvTranspose2d | nn.BatchNorm2d))
+    accelerate(g)
+    assert all(type(m) is FastConvTranspose2d for m in g.modules()
+               if isinstance(m, nn.ConvTranspose2d))
+    assert all(type(m) is nn.BatchNorm2d for m in g.modules() if isinstance(m, nn.BatchNorm2d))
 
 
 def _conv_grads(conv: nn.Module, x: torch.Tensor, g: torch.Tensor) -> list[torch.Tensor]:
@@ -144,3 +146,79 @@ def test_fast_conv_keeps_stock_path_for_other_layouts_and_strides() -> None:
     assert conv._plan(x) is None  # type: ignore[operator]
     with torch.autocast("cpu", dtype=torch.bfloat16):
         assert conv._plan(torch.randn(1, 256, 66, 66)) is None  # type: ignore[operator]
+
+
+def _assert_close_scaled(got: list[torch.Tensor], want: list[torch.Tensor]) -> None:
+    assert len(got) == len(want)
+    for name, a, b in zip(("output", "grad x", "grad w", "grad b"), want, got, strict=False):
+        scale = a.abs().max()
+        torch.testing.assert_close(b / scale, a / scale, rtol=0, atol=5e-5, msg=name)
+
+
+@pytest.mark.parametrize(
+    ("c_in", "c_out", "size", "stride", "padding", "batch", "bias"),
+    [
+        (64, 32, 16, 2, 1, 1, False),  # U-Net level: 16 → 8 (64 positions)
+        (32, 48, 2, 2, 1, 2, True),  # innermost: 2 → 1
+        (16, 8, 4, 2, 1, 3, True),  # 4 → 2, batch 3
+        (8, 8, 10, 1, 0, 1, True),  # stride 1, 3x3: 8 → 6 ... see kernel below
+    ],
+)
+def test_gemm_conv_matches_stock_conv(c_in: int, c_out: int, size: int, stride: int,
+                                      padding: int, batch: int, bias: bool) -> None:
+    torch.manual_seed(0)
+    k = 4 if stride == 2 else 3
+    stock = nn.Conv2d(c_in, c_out, k, stride=stride, padding=padding, bias=bias)
+    fast = nn.Conv2d(c_in, c_out, k, stride=stride, padding=padding, bias=bias)
+    fast.load_state_dict(stock.state_dict())
+    fast.__class__ = FastConv2d
+    x = torch.randn(batch, c_in, size, size)
+    assert fast._plan(x) == "gemm"  # type: ignore[operator]
+    g = torch.randn_like(stock(x))
+    _assert_close_scaled(_conv_grads(fast, x, g), _conv_grads(stock, x, g))
+
+
+@pytest.mark.parametrize(
+    ("c_in", "c_out", "size", "k", "stride", "padding", "out_pad", "batch", "bias"),
+    [
+        (64, 32, 8, 4, 2, 1, 0, 1, False),  # U-Net decoder: 8 → 16
+        (32, 16, 1, 4, 2, 1, 0, 2, True),  # innermost: 1 → 2, batch 2
+        (16, 8, 4, 3, 2, 1, 1, 1, True),  # ResNet-style upsampling with output_padding
+        (8, 4, 5, 3, 1, 1, 0, 1, True),  # stride 1
+    ],
+)
+def test_gemm_conv_transpose_matches_conv_transpose2d(
+        c_in: int, c_out: int, size: int, k: int, stride: int, padding: int, out_pad: int,
+        batch: int, bias: bool) -> None:
+    """Forward and all gradients equal F.conv_transpose2d's (up to float rounding)."""
+    torch.manual_seed(0)
+    layer = nn.ConvTranspose2d(c_in, c_out, k, stride=stride, padding=padding,
+                               output_padding=out_pad, bias=bias)
+    fast = nn.ConvTranspose2d(c_in, c_out, k, stride=stride, padding=padding,
+                              output_padding=out_pad, bias=bias)
+    fast.load_state_dict(layer.state_dict())
+    fast.__class__ = FastConvTranspose2d
+    x = torch.randn(batch, c_in, size, size)
+
+    def reference(t: torch.Tensor) -> torch.Tensor:
+        return F.conv_transpose2d(t, layer.weight, layer.bias, stride, padding, out_pad)
+
+    class Ref(nn.Module):
+        weight, bias = layer.weight, layer.bias
+
+        def forward(self, t: torch.Tensor) -> torch.Tensor:
+            return reference(t)
+
+    g = torch.randn_like(reference(x))
+    _assert_close_scaled(_conv_grads(fast, x, g), _conv_grads(Ref(), x, g))
+
+
+def test_gemm_conv_transpose_keeps_stock_path_for_big_maps_and_output_size() -> None:
+    fast = nn.ConvTranspose2d(4, 4, 4, stride=2, padding=1)
+    fast.__class__ = FastConvTranspose2d
+    x = torch.randn(1, 4, 9, 9)  # 81 positions: stock
+    torch.testing.assert_close(fast(x), F.conv_transpose2d(x, fast.weight, fast.bias, 2, 1),
+                               rtol=0, atol=0)
+    small = torch.randn(1, 4, 3, 3)
+    want = nn.ConvTranspose2d.forward(fast, small, output_size=[7, 7])
+    assert torch.equal(fast(small, output_size=[7, 7]), want)

@@ -177,3 +177,12 @@ def test_bf16_mixed_precision_trains_on_the_cpu(paired_data: Path) -> None:
     reports = run_all(TrainingSession(config))
     losses = [r for r in reports if isinstance(r, LossReport)]
     assert losses and all(math.isfinite(v) for v in losses[-1].losses.values())
+
+
+def test_time_gate_hold_keeps_it_closed() -> None:
+    from nectar_gui.core.training.schedule import TimeGate
+
+    gate = TimeGate(0.0)
+    assert gate.ready() and gate.ready()  # interval 0: always open
+    gate.hold(3600)
+    assert not gate.ready()

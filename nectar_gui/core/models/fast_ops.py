@@ -62,6 +62,10 @@ class ConvPlan(NamedTuple):
     swapped_wgrad: bool  # weight gradient as a batch/channel-swapped convolution
 
 
+#: Maps with at most this many positions (8×8) are convolved as plain matrix products.
+GEMM_MAX_POSITIONS = 64
+
+
 @functools.cache
 def nnpack_ready() -> bool:
     """NNPACK is built in and initialised (its kernels fail before initialisation)."""
@@ -131,34 +135,153 @@ class _FastConvFn(torch.autograd.Function):
         return gx, gw, gb if ctx.has_bias else None, None, None
 
 
+def _at_b(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    """``a.T @ b`` for a (K, M) and b (B, K, N); MKL is slow at transposed-A with tiny N."""
+    if b.shape[-1] < 8:
+        return (b.transpose(-1, -2) @ a).transpose(-1, -2)
+    return a.t() @ b
+
+
+def _sum_a_bt(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    """``sum_i a[i] @ b[i].T`` for a (B, M, N) and b (B, K, N): a contiguous (M, K)."""
+    if a.shape[0] == 1:
+        return a[0] @ b[0].t()
+    a2 = a.transpose(0, 1).reshape(a.shape[1], -1)  # (M, B·N)
+    b2 = b.transpose(0, 1).reshape(b.shape[1], -1)  # (K, B·N)
+    return a2 @ b2.t()
+
+
+class _GemmConvFn(torch.autograd.Function):
+    """conv2d as unfold + one matrix product: no weight reorder, for tiny maps."""
+
+    @staticmethod
+    def forward(ctx: Any, x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None,
+                stride: tuple[int, int], padding: tuple[int, int]) -> torch.Tensor:
+        b, _, h, w = x.shape
+        c_out, _, kh, kw = weight.shape
+        out_h = (h + 2 * padding[0] - kh) // stride[0] + 1
+        out_w = (w + 2 * padding[1] - kw) // stride[1] + 1
+        cols = F.unfold(x, (kh, kw), padding=padding, stride=stride)  # (B, C_in·kh·kw, L)
+        y = weight.view(c_out, -1) @ cols  # (B, C_out, L)
+        if bias is not None:
+            y += bias.view(1, -1, 1)
+        ctx.save_for_backward(cols, weight)
+        ctx.geometry, ctx.has_bias = (h, w, stride, padding), bias is not None
+        out: torch.Tensor = torch.ops.aten._unsafe_view(y, (b, c_out, out_h, out_w))  # not a view
+        return out
+
+    @staticmethod
+    @once_differentiable
+    def backward(ctx: Any, grad: torch.Tensor) -> tuple[torch.Tensor | None, ...]:
+        cols, weight = ctx.saved_tensors
+        h, w, stride, padding = ctx.geometry
+        c_out = weight.shape[0]
+        g = grad.reshape(grad.shape[0], c_out, -1)  # (B, C_out, L)
+        gx = gw = gb = None
+        if ctx.needs_input_grad[0]:
+            gx = F.fold(_at_b(weight.view(c_out, -1), g), (h, w), weight.shape[2:],
+                        padding=padding, stride=stride)
+        if ctx.needs_input_grad[1]:
+            gw = _sum_a_bt(g, cols).view_as(weight)
+        if ctx.has_bias and ctx.needs_input_grad[2]:
+            gb = g.sum((0, 2))
+        return gx, gw, gb, None, None
+
+
+class _GemmConvTransposeFn(torch.autograd.Function):
+    """conv_transpose2d as one matrix product + fold (col2im), for tiny input maps."""
+
+    @staticmethod
+    def forward(ctx: Any, x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None,
+                stride: tuple[int, int], padding: tuple[int, int],
+                out_size: tuple[int, int]) -> torch.Tensor:
+        b, c_in, h, w = x.shape
+        cols = _at_b(weight.view(c_in, -1), x.reshape(b, c_in, h * w))  # (B, C_out·k·k, L)
+        y = F.fold(cols, out_size, weight.shape[2:], padding=padding, stride=stride)
+        if bias is not None:
+            y += bias.view(1, -1, 1, 1)
+        ctx.save_for_backward(x, weight)
+        ctx.geometry, ctx.has_bias = (stride, padding), bias is not None
+        return y
+
+    @staticmethod
+    @once_differentiable
+    def backward(ctx: Any, grad: torch.Tensor) -> tuple[torch.Tensor | None, ...]:
+        x, weight = ctx.saved_tensors
+        stride, padding = ctx.geometry
+        b, c_in, h, w = x.shape
+        gcols = F.unfold(grad.contiguous(), weight.shape[2:], padding=padding, stride=stride)
+        gx = gw = gb = None
+        if ctx.needs_input_grad[0]:
+            gx = (weight.view(c_in, -1) @ gcols).view(b, c_in, h, w)
+        if ctx.needs_input_grad[1]:
+            gw = _sum_a_bt(x.reshape(b, c_in, -1), gcols).view_as(weight)
+        if ctx.has_bias and ctx.needs_input_grad[2]:
+            gb = grad.sum((0, 2, 3))
+        return gx, gw, gb, None, None, None
+
+
+def _plain_padding(module: nn.Conv2d | nn.ConvTranspose2d,
+                   x: torch.Tensor) -> tuple[int, int] | None:
+    """The zero padding, when every fast path here handles these settings and tensors."""
+    w, pad = module.weight, module.padding
+    if (module.dilation == (1, 1) and module.groups == 1 and module.padding_mode == "zeros"
+            and not isinstance(pad, str) and x.dim() == 4 and x.device.type == "cpu"
+            and x.dtype == torch.float32 and w.dtype == torch.float32 and x.is_contiguous()
+            and w.is_contiguous() and not torch.is_autocast_enabled("cpu")):
+        return int(pad[0]), int(pad[1])
+    return None
+
+
 class FastConv2d(nn.Conv2d):
-    """``nn.Conv2d`` that computes large stride-1 convolutions with faster CPU kernels."""
+    """``nn.Conv2d`` computing large stride-1 and tiny-map convolutions faster on the CPU."""
 
     def forward(self, input: torch.Tensor) -> torch.Tensor:
         plan = self._plan(input)
         if plan is None:
             return super().forward(input)
-        return _FastConvFn.apply(input, self.weight, self.bias, self.padding, plan)
+        if plan == "gemm":
+            return _GemmConvFn.apply(input, self.weight, self.bias, self.stride,
+                                     _plain_padding(self, input))
+        return _FastConvFn.apply(input, self.weight, self.bias, _plain_padding(self, input),
+                                 plan)
 
-    def _plan(self, x: torch.Tensor) -> ConvPlan | None:
+    def _plan(self, x: torch.Tensor) -> ConvPlan | str | None:
+        padding = _plain_padding(self, x)
+        if padding is None:
+            return None
         w = self.weight
-        if (self.stride != (1, 1) or self.dilation != (1, 1) or self.groups != 1
-                or self.padding_mode != "zeros" or not isinstance(self.padding, tuple)
-                or x.dim() != 4 or x.device.type != "cpu" or x.dtype != torch.float32
-                or w.dtype != torch.float32 or not x.is_contiguous() or not w.is_contiguous()
-                or w.shape[2] != w.shape[3] or torch.is_autocast_enabled("cpu")):
+        (ph, pw), (sh, sw), (kh, kw) = padding, self.stride, w.shape[2:]
+        out_h, out_w = (x.shape[2] + 2 * ph - kh) // sh + 1, (x.shape[3] + 2 * pw - kw) // sw + 1
+        if out_h < 1 or out_w < 1:
             return None
-        ph, pw = self.padding
-        k = w.shape[2]
-        out_h, out_w = x.shape[2] + 2 * ph - k + 1, x.shape[3] + 2 * pw - k + 1
-        if ph > k - 1 or pw > k - 1 or out_h < 1 or out_w < 1:
+        if out_h * out_w <= GEMM_MAX_POSITIONS:
+            return "gemm"
+        if (sh, sw) != (1, 1) or kh != kw or ph > kh - 1 or pw > kw - 1:
             return None
-        return conv_plan(w.shape[1], w.shape[0], k, out_h, out_w)
+        return conv_plan(w.shape[1], w.shape[0], kh, out_h, out_w)
+
+
+class FastConvTranspose2d(nn.ConvTranspose2d):
+    """``nn.ConvTranspose2d`` computing tiny input maps as a matrix product + col2im."""
+
+    def forward(self, input: torch.Tensor, output_size: list[int] | None = None) -> torch.Tensor:
+        padding = _plain_padding(self, input)
+        if (padding is None or output_size is not None
+                or input.shape[2] * input.shape[3] > GEMM_MAX_POSITIONS):
+            return super().forward(input, output_size)
+        (sh, sw), (ph, pw), (kh, kw) = self.stride, padding, self.weight.shape[2:]
+        oh, ow = self.output_padding
+        out = ((input.shape[2] - 1) * sh - 2 * ph + kh + oh,
+               (input.shape[3] - 1) * sw - 2 * pw + kw + ow)
+        return _GemmConvTransposeFn.apply(input, self.weight, self.bias, self.stride,
+                                          padding, out)
 
 
 _SWAPS: dict[type[nn.Module], type[nn.Module]] = {
     nn.InstanceNorm2d: FastInstanceNorm2d,
     nn.Conv2d: FastConv2d,
+    nn.ConvTranspose2d: FastConvTranspose2d,
 }
 
 

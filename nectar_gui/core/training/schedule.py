@@ -26,14 +26,19 @@ class TimeGate:
     def __init__(self, interval: float, *, open_first: bool = True) -> None:
         self.interval = interval
         self._last = float("-inf") if open_first else time.monotonic()
+        self._closed_until = float("-inf")
 
     def ready(self) -> bool:
         """True (and restarts the interval) when the interval has passed."""
         now = time.monotonic()
-        if now - self._last >= self.interval:
+        if now - self._last >= self.interval and now >= self._closed_until:
             self._last = now
             return True
         return False
+
+    def hold(self, seconds: float) -> None:
+        """Stay closed for at least ``seconds`` from now (whatever the interval)."""
+        self._closed_until = time.monotonic() + seconds
 
 
 class LossMeter:

@@ -67,6 +67,9 @@ class NonFiniteLossError(FloatingPointError):
 USER_ERRORS = (ConfigError, DatasetError, CheckpointError, RunDirError, DeviceError,
                NonFiniteLossError)
 
+#: Largest share of training time spent on live samples (they space out to keep it).
+LIVE_SAMPLE_BUDGET = 0.01
+
 NONFINITE_HELP = ("Common causes: a learning rate that is too high, fp16 overflow (try "
                   "bf16-mixed or fp32), or broken images. Lower optim.lr or resume from the "
                   "last checkpoint.")
@@ -424,7 +427,10 @@ class _LoopState:
         save = s.writer is not None and (self.save_sample_gate.ready() or force)
         if not (live or save or (force and s.options.live_samples)) or s.model is None:
             return
+        started = time.monotonic()
         arrays = s.model.sample(batch)
+        # Live samples may take at most LIVE_SAMPLE_BUDGET of the training time.
+        self.sample_gate.hold((time.monotonic() - started) / LIVE_SAMPLE_BUDGET)
         report = SampleReport(step=s.counters.step, epoch=s.counters.epoch,
                               images=arrays.images, patch_maps=arrays.patch_maps,
                               patch_map_images=arrays.map_images,
