@@ -116,11 +116,12 @@ def parse_variant(name: str) -> Variant:
 TINY_NETS: dict[str, Any] = {"model.ngf": 8, "model.ndf": 8, "model.resnet_blocks": 2}
 
 
-def bench_overrides(model: str, size: int, *, tiny: bool = False) -> dict[str, Any]:
-    """Reference settings at ``size``² (load = crop), CPU, fp32, batch 1."""
+def bench_overrides(model: str, size: int, *, tiny: bool = False,
+                    batch: int = 1) -> dict[str, Any]:
+    """Reference settings at ``size``² (load = crop), CPU, fp32, batch 1 by default."""
     over: dict[str, Any] = {"data.load_size": size, "data.crop_size": size,
                             "runtime.device": "cpu", "runtime.precision": "fp32",
-                            "optim.batch_size": 1, **(TINY_NETS if tiny else {})}
+                            "optim.batch_size": batch, **(TINY_NETS if tiny else {})}
     if model == "pix2pix":
         downs = 0
         while downs < 8 and size % (2 ** (downs + 1)) == 0:
@@ -191,14 +192,16 @@ def worker_main() -> None:
         if cmd == "build":
             v = parse_variant(req["variant"])
             size = req["size"]
-            over = {**bench_overrides(req["model"], size, tiny=req["tiny"]), **v.overrides}
+            over = {**bench_overrides(req["model"], size, tiny=req["tiny"], batch=req["batch"]),
+                    **v.overrides}
             cfg = load_preset(req["model"]).with_overrides(over)
             t0 = time.perf_counter()
             runtime = Runtime(cfg.runtime)
             torch.manual_seed(cfg.runtime.seed)
             model = create_model(cfg, runtime, wrapper_for(runtime))
             gen = torch.Generator().manual_seed(1)
-            batch = {k: torch.rand(1, 3, size, size, generator=gen) * 2 - 1 for k in ("A", "B")}
+            batch = {k: torch.rand(req["batch"], 3, size, size, generator=gen) * 2 - 1
+                     for k in ("A", "B")}
             models[req["variant"]] = (model, batch, torch.get_num_threads(), v)
             reply.update(build_s=time.perf_counter() - t0, threads=torch.get_num_threads(),
                          describe=runtime.describe())
@@ -350,7 +353,8 @@ def run_case(model: str, size: int, variants: list[Variant], workers: dict[Any, 
     results: list[Result] = []
     for v in variants:
         w = workers[key(v)]
-        info = w.ask(cmd="build", model=model, size=size, variant=v.name, tiny=args.quick)
+        info = w.ask(cmd="build", model=model, size=size, variant=v.name, tiny=args.quick,
+                     batch=args.batch)
         first = w.ask(cmd="step", variant=v.name)
         results.append(Result(model, size, v.name, info["build_s"] + first["s"],
                               info["describe"]))
@@ -374,7 +378,7 @@ def run_case(model: str, size: int, variants: list[Variant], workers: dict[Any, 
     return results
 
 
-def print_table(results: list[Result], first_variant: str) -> None:
+def print_table(results: list[Result], first_variant: str, batch: int = 1) -> None:
     base_col = f"t/t[{first_variant}]"
     head = (f"{'model':9} {'size':>5} {'variant':28} {'median s':>9} {'min s':>8} "
             f"{'max s':>8} {'first s':>8} {'sys s':>6} {'faults':>7} {'noisy':>5} {base_col:>14} "
@@ -384,7 +388,7 @@ def print_table(results: list[Result], first_variant: str) -> None:
     base = {(r.model, r.size): r.median for r in results if r.variant == first_variant}
     for r in results:
         ratio = r.median / base[(r.model, r.size)]
-        ref = REFERENCE_S_PER_STEP.get((r.model, r.size))
+        ref = REFERENCE_S_PER_STEP.get((r.model, r.size)) if batch == 1 else None
         ref_s = f"{ref:6.2f}" if ref else f"{'-':>6}"
         vs_ref = f"{ref / r.median:7.2f}x" if ref else f"{'-':>8}"
         print(f"{r.model:9} {r.size:>5} {r.variant:28} {r.median:9.3f} {min(r.times):8.3f} "
@@ -399,6 +403,7 @@ def main(argv: list[str] | None = None) -> int:
                    help="comma-separated: pix2pix, cyclegan (default both)")
     p.add_argument("--sizes", default="64,256", help="comma-separated square sizes")
     p.add_argument("--steps", type=int, default=5, help="timed steps per variant")
+    p.add_argument("--batch", type=int, default=1, help="images per step (default 1)")
     p.add_argument("--warmup", type=int, default=2, help="untimed steps first (≥ 1)")
     p.add_argument("--variant", action="append", default=None, metavar="NAME",
                    help="repeatable; the first is the ratio's baseline (default: default)")
@@ -434,10 +439,10 @@ def main(argv: list[str] | None = None) -> int:
         p.error(str(exc))
     if len({v.name for v in variants}) != len(variants):
         p.error("variant names must be unique")
-    if args.steps < 1 or args.warmup < 1:
-        p.error("--steps and --warmup must be at least 1")
+    if args.steps < 1 or args.warmup < 1 or args.batch < 1:
+        p.error("--steps, --warmup and --batch must be at least 1")
 
-    print(f"train_step benchmark: fp32, batch 1, {args.steps} timed step(s) after "
+    print(f"train_step benchmark: fp32, batch {args.batch}, {args.steps} timed step(s) after "
           f"{args.warmup} warm-up, variants interleaved; load average "
           f"{os.getloadavg()[0]:.2f} on {os.cpu_count()} cores"
           + (" (--quick: narrow networks, not the reference settings)" if args.quick else ""),
@@ -462,7 +467,7 @@ def main(argv: list[str] | None = None) -> int:
             w.close()
     print()
     print(f"engine: {results[0].describe}" if results else "no results")
-    print_table(results, variants[0].name)
+    print_table(results, variants[0].name, args.batch)
     print(f"load average after: {os.getloadavg()[0]:.2f}.  noisy = step attempts disturbed by "
           f"other processes (> {args.max_noise} cores busy meanwhile), re-run up to "
           f"{args.retries}x.\nref s = REFERENCE.md figure for the reference code on a 2-core "

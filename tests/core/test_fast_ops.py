@@ -89,6 +89,7 @@ def _conv_grads(conv: nn.Module, x: torch.Tensor, g: torch.Tensor) -> list[torch
     ("c_in", "c_out", "k", "size", "padding", "batch", "expect"),
     [
         (256, 256, 3, 66, 0, 1, ConvPlan(nnpack=True, swapped_wgrad=True)),  # residual block
+        (128, 128, 3, 66, 0, 2, ConvPlan(nnpack=True, swapped_wgrad=True)),  # batch 2
         (64, 3, 7, 134, 0, 1, ConvPlan(nnpack=True, swapped_wgrad=False)),  # output conv
         (32, 48, 3, 32, 1, 2, ConvPlan(nnpack=False, swapped_wgrad=True)),  # zero padding
         (16, 16, 3, 18, 0, 1, None),  # small: stock layer

@@ -51,3 +51,4 @@ def test_runtime_opt_out_does_not_tune() -> None:
 def test_module_constants_fit_mallopt() -> None:
     assert 0 < speed.MMAP_THRESHOLD <= 2**31 - 1
     assert 0 < speed.TRIM_THRESHOLD <= 2**31 - 1
+    assert 0 < speed.TOP_PAD <= 2**31 - 1

@@ -68,7 +68,7 @@ USER_ERRORS = (ConfigError, DatasetError, CheckpointError, RunDirError, DeviceEr
                NonFiniteLossError)
 
 #: Largest share of training time spent on live samples (they space out to keep it).
-LIVE_SAMPLE_BUDGET = 0.01
+LIVE_SAMPLE_BUDGET = 0.03
 
 NONFINITE_HELP = ("Common causes: a learning rate that is too high, fp16 overflow (try "
                   "bf16-mixed or fp32), or broken images. Lower optim.lr or resume from the "
