@@ -33,6 +33,7 @@ A variant is ``+``-joined settings (``channels_last+adam=fused``):
                        gradient of 3×3 convs), ``no-gemm`` (no matrix-product path)
 ``malloc=off``         runtime.tune_malloc = false (glibc's default malloc behaviour)
 ``denormal=on``        torch.set_flush_denormal(True) around the step
+``mkldnn=off``         torch.backends.mkldnn.enabled = False around the step
 ``env:NAME=VALUE``     an environment variable for the worker process (e.g. oneDNN flags)
 =====================  ==============================================================
 
@@ -69,6 +70,7 @@ class Variant:
     overrides: dict[str, Any] = field(default_factory=dict)
     env: dict[str, str] = field(default_factory=dict)
     denormal: bool | None = None
+    mkldnn: bool = True
 
     @property
     def process_key(self) -> tuple[tuple[str, str], ...]:
@@ -105,6 +107,8 @@ def parse_variant(name: str) -> Variant:
             v.env["NECTAR_BENCH_MALLOC"] = "off"  # its own process: malloc state is global
         elif key == "denormal" and value in ("on", "off"):
             v.denormal = value == "on"
+        elif part == "mkldnn=off":
+            v.mkldnn = False
         elif key.startswith("env:") and value:
             v.env[key[4:]] = value
         else:
@@ -210,6 +214,7 @@ def worker_main() -> None:
             torch.set_num_threads(threads)
             denormal = v.denormal if v.denormal is not None else False
             torch.set_flush_denormal(denormal)
+            torch.backends.mkldnn.enabled = v.mkldnn
             r0, t0 = _rusage(), time.perf_counter()
             losses = model.train_step(batch)
             loss = float(sum(losses.values()))  # sync (a no-op on the CPU) and sanity
