@@ -13,9 +13,23 @@ load size = crop size = the benchmarked size; the U-Net gets as many downsamplin
 size allows, at most 8: unet_256 at 256², unet_128 at 128²).
 
 Variants run in worker processes and are timed **interleaved** — one step of A, one of
-B, one of A … — so noise from other work on the machine hits all of them alike. Variants
-that differ only in engine settings share one worker (one model each); variants that
-change process-wide state (``malloc=off``, ``env:NAME=VALUE``) get a worker of their own.
+B, one of A … (order reversed every round) — so noise from other work on the machine hits
+all of them alike. Variants that differ only in engine settings share one worker (one
+model each); variants that change process-wide state (``malloc=off``, ``threads=N``,
+``fast_ops=no-PART``, ``env:NAME=VALUE``) get a worker of their own; ``--isolate`` gives
+every variant its own (memory: each then holds its own peak).
+
+On Linux each timed step also records how much CPU *other* processes used meanwhile; a
+step during which they used more than ``--max-noise`` cores is re-run (``--retries``) and
+counted in the ``noisy`` column. Noise the machine cannot see (a busy hypervisor host)
+remains: compare variants within one run, and repeat.
+
+Columns: median / min / max seconds of the kept steps; ``first s`` = building the model
+plus its first step (includes compile time); ``sys s`` and ``faults`` = kernel time and
+minor page faults per step (allocator effects); ``t/t[first variant]`` = median time
+ratio to the first ``--variant`` (< 1 is faster); ``ref s`` = the REFERENCE.md figure
+for the reference code on a 2-core CPU and ``ref/ours`` = that figure / our median
+(batch 1, 128² and 256² only).
 
 A variant is ``+``-joined settings (``channels_last+adam=fused``):
 
@@ -104,7 +118,9 @@ def parse_variant(name: str) -> Variant:
             v.env["NECTAR_BENCH_FAST_OPS_OFF"] = ",".join(filter(None, [parts_off, value]))
         elif part == "malloc=off":
             v.overrides["runtime.tune_malloc"] = False
-            v.env["NECTAR_BENCH_MALLOC"] = "off"  # its own process: malloc state is global
+            # Its own process: malloc state is global, and models sharing a process share
+            # (and keep) each other's heap, which hides the page faults being measured.
+            v.env["NECTAR_BENCH_MALLOC"] = f"off:{name}"
         elif key == "denormal" and value in ("on", "off"):
             v.denormal = value == "on"
         elif part == "mkldnn=off":

@@ -223,3 +223,19 @@ def test_gemm_conv_transpose_keeps_stock_path_for_big_maps_and_output_size() -> 
     small = torch.randn(1, 4, 3, 3)
     want = nn.ConvTranspose2d.forward(fast, small, output_size=[7, 7])
     assert torch.equal(fast(small, output_size=[7, 7]), want)
+
+
+@pytest.mark.parametrize(("c_in", "c_out", "k", "size"), [(64, 3, 7, 134), (32, 32, 3, 34)])
+def test_fast_conv_bias_gradient_alone(c_in: int, c_out: int, k: int, size: int) -> None:
+    torch.manual_seed(0)
+    stock = nn.Conv2d(c_in, c_out, k)
+    fast = nn.Conv2d(c_in, c_out, k)
+    fast.load_state_dict(stock.state_dict())
+    fast.__class__ = FastConv2d
+    x = torch.randn(1, c_in, size, size)
+    assert fast._plan(x) is not None  # type: ignore[operator]
+    for conv in (stock, fast):
+        conv.weight.requires_grad_(False)
+        conv(x).sum().backward()
+    assert fast.bias is not None and stock.bias is not None and fast.bias.grad is not None
+    torch.testing.assert_close(fast.bias.grad, stock.bias.grad, rtol=1e-5, atol=1e-3)
