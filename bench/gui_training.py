@@ -1,13 +1,15 @@
 """Training with the window attached vs headless, and the UI's latency while it trains.
 
-    .venv/bin/python bench/gui_training.py [--steps 300] [--rounds 2] [--preset demo-pix2pix]
+    .venv/bin/python bench/gui_training.py [--steps 600] [--rounds 4] [--preset demo-pix2pix]
 
-Prints (a) steps per second of the same run headless and inside the main window with
-live loss plots and samples, interleaved round by round so machine noise hits both, and
-their ratio; (b) lateness of a 10 ms heartbeat timer in the window's event loop while
-training runs: p50 / p99 / max. Both variants use the same training thread count (the
-app's: all cores but one), so the ratio isolates the cost of the GUI.
-"""
+Prints (a) steps per second of the same run three ways: headless; headless but also
+producing the live samples the window would get (their cost, without showing them); and
+inside the main window with live loss plots and samples — each round runs all three,
+in alternating order so drift over time favours none, after an uncounted warm-up round;
+ratios are medians of the per-round ratios. (b) Lateness of a 10 ms heartbeat timer in
+the window's event loop while training runs: p50 / p99 / max. All variants use the same
+training thread count (the app's: all cores but one), so the ratio isolates the GUI.
+Other work on the machine shows up as noise: run it on an idle machine."""
 
 from __future__ import annotations
 
@@ -38,15 +40,20 @@ def bench_config(preset: str, data: Path, steps: int) -> NectarConfig:
         "logging.checkpoint_every_steps": 10**6})
 
 
-def headless_rate(config: NectarConfig, run_dir: Path) -> float:
-    """Steps per second from the first to the last step of a headless run."""
+def headless_rate(config: NectarConfig, run_dir: Path, *, live_samples: bool = False) -> float:
+    """Steps per second from the first to the last step of a headless run.
+
+    ``live_samples`` makes the session produce the window's live samples too (and drop
+    them), which separates their cost from the cost of showing them.
+    """
     from nectar_gui.core.training.control import TrainingControl
     from nectar_gui.core.training.reports import ErrorReport, LossReport
     from nectar_gui.core.training.session import SessionOptions, TrainingSession
 
     first: tuple[int, float] | None = None
     last: tuple[int, float] = (0, 0.0)
-    session = TrainingSession(config, SessionOptions(run_dir=run_dir))
+    session = TrainingSession(config, SessionOptions(run_dir=run_dir, live_samples=live_samples,
+                                                     interactive=live_samples))
     for report in session.run(TrainingControl()):
         if isinstance(report, ErrorReport):
             raise SystemExit(report.message)
@@ -116,35 +123,60 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
+VARIANTS = ("headless", "headless + live samples", "window")
+
+
+def run_round(app: QApplication, config: NectarConfig, root: Path, heartbeat: Heartbeat,
+              order: tuple[str, ...]) -> dict[str, float]:
+    """One run of each variant, in ``order``; steps per second by variant."""
+    rates: dict[str, float] = {}
+    for name in order:
+        folder = root / f"{name.replace(' ', '')}"
+        if name == "window":
+            rates[name] = gui_rate(app, config, folder, heartbeat)
+        else:
+            rates[name] = headless_rate(config, folder, live_samples="samples" in name)
+    return rates
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--preset", default="demo-pix2pix")
-    parser.add_argument("--steps", type=int, default=300)
-    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--steps", type=int, default=600)
+    parser.add_argument("--rounds", type=int, default=4)
+    parser.add_argument("--warmup-rounds", type=int, default=1,
+                        help="rounds run first and not counted (start-up effects)")
     args = parser.parse_args()
     app = QApplication.instance() or QApplication([sys.argv[0]])
+    rows: list[dict[str, float]] = []
+    late: list[float] = []
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         kind = "paired" if "pix2pix" in args.preset else "unpaired"
         data = write_demo_dataset(root / "data", kind, n_train=100)
         config = bench_config(args.preset, data, args.steps)
-        heartbeat = Heartbeat()
-        rows: list[tuple[float, float]] = []
-        for i in range(args.rounds):
-            h = headless_rate(config, root / f"headless-{i}")
-            g = gui_rate(app, config, root / f"gui-{i}", heartbeat)  # type: ignore[arg-type]
-            rows.append((h, g))
-            print(f"round {i + 1}: headless {h:.2f} it/s · window {g:.2f} it/s · "
-                  f"ratio {g / h:.3f}", flush=True)
-    heads = statistics.median(h for h, _ in rows)
-    guis = statistics.median(g for _, g in rows)
-    late = heartbeat.lateness_ms
-    print(f"\n{args.preset}, {args.steps} steps, {config.runtime.threads} training thread(s)")
-    print(f"{'variant':<10} {'it/s':>8}")
-    print(f"{'headless':<10} {heads:>8.2f}")
-    print(f"{'window':<10} {guis:>8.2f}   ratio window/headless = {guis / heads:.3f}")
-    print(f"UI heartbeat lateness over {len(late)} ticks: p50 {percentile(late, 0.5):.1f} ms · "
-          f"p99 {percentile(late, 0.99):.1f} ms · max {max(late):.1f} ms")
+        for i in range(args.warmup_rounds + args.rounds):
+            counted = i >= args.warmup_rounds
+            heartbeat = Heartbeat()
+            # Alternate the order so drift over time favours no variant.
+            order = VARIANTS if i % 2 == 0 else tuple(reversed(VARIANTS))
+            rates = run_round(app, config, root / f"round-{i}", heartbeat, order)
+            if counted:
+                rows.append(rates)
+                late.extend(heartbeat.lateness_ms)
+            print(f"round {i + 1}{'' if counted else ' (warm-up)'}: "
+                  + " · ".join(f"{k} {rates[k]:.2f} it/s" for k in VARIANTS)
+                  + f" · window/headless {rates['window'] / rates['headless']:.3f}", flush=True)
+    print(f"\n{args.preset}, {args.steps} steps, {config.runtime.threads} training thread(s), "
+          f"{args.rounds} counted rounds")
+    print(f"{'variant':<24} {'median it/s':>12} {'median ratio to headless':>26}")
+    for name in VARIANTS:
+        rate = statistics.median(r[name] for r in rows)
+        ratio = statistics.median(r[name] / r["headless"] for r in rows)
+        print(f"{name:<24} {rate:>12.2f} {ratio:>26.3f}")
+    print(f"UI heartbeat lateness over {len(late)} ticks while the window trained: "
+          f"p50 {percentile(late, 0.5):.1f} ms · p99 {percentile(late, 0.99):.1f} ms · "
+          f"max {max(late):.1f} ms")
 
 
 if __name__ == "__main__":
