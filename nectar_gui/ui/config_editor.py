@@ -206,9 +206,15 @@ class ConfigEditor(QWidget):
         """Set the dataset folder (an undoable edit, like typing it)."""
         self._on_field_committed("data.root", path or None)
 
-    def apply_preset(self, name: str) -> None:
-        """Replace every setting with preset ``name`` (undoable; becomes the clean state)."""
+    def apply_preset(self, name: str, *, data_root: str | None = None) -> None:
+        """Replace every setting with preset ``name`` (undoable; becomes the clean state).
+
+        ``data_root`` sets the dataset folder in the same step (the demo dataset), so one
+        click is one undo step and leaves no "unsaved changes" behind.
+        """
         values = flatten(load_preset(name))
+        if data_root is not None:
+            values["data.root"] = data_root
         self._push(_State(values, name, dict(values)), f"Switch to preset {name}")
 
     def reset_to_preset(self) -> None:

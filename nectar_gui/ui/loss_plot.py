@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QMessageBox,
     QPushButton,
+    QSizePolicy,
     QSlider,
     QVBoxLayout,
     QWidget,
@@ -48,6 +49,7 @@ CROSSHAIR = (235, 235, 235, 150)  # solid and brighter than the dashed epoch lin
 PALETTE = ("#4e9fe6", "#f28e2b", "#59c36a", "#e15759", "#b07aa1", "#edc948",
            "#76b7b2", "#ff9da7")
 GROUP_TITLES: dict[LossGroup, str] = {"G": "Generator loss", "D": "Discriminator loss"}
+AXIS_TITLES: dict[LossGroup, str] = {"G": "G loss", "D": "D loss"}  # fit short plots
 
 
 def _format_value(value: float) -> str:
@@ -133,7 +135,7 @@ class LossPlot(QWidget):
     def _make_plot(self, group: LossGroup, *, row: int) -> pg.PlotItem:
         plot = self._graphics.addPlot(row=row, col=0, axisItems={"left": LossAxis("left")})
         plot.showGrid(x=True, y=True, alpha=0.15)
-        plot.setLabel("left", GROUP_TITLES[group], color=FOREGROUND)
+        plot.setLabel("left", AXIS_TITLES[group], color=FOREGROUND)
         plot.setClipToView(True)  # the PlotItem imposes these on every curve it holds
         plot.setDownsampling(auto=True, mode="peak")
         plot.setMenuEnabled(False)
@@ -143,10 +145,12 @@ class LossPlot(QWidget):
             axis.setPen(MUTED)
             axis.enableAutoSIPrefix(False)
         plot.getAxis("left").setWidth(64)  # equal widths keep the two step axes aligned
-        legend = ToggleLegend(offset=(-8, 8), colCount=3 if group == "G" else 2,
-                              labelTextColor=FOREGROUND, brush=(30, 30, 30, 210),
-                              pen=(90, 90, 90), labelTextSize="9pt")
-        legend.setParentItem(plot.vb)
+        # In its own column right of the plot: over the curves it hid data on short plots.
+        legend = ToggleLegend(colCount=2 if group == "G" else 1, labelTextColor=FOREGROUND,
+                              labelTextSize="9pt", verSpacing=-4)
+        legend.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Fixed)  # no stretch
+        self._graphics.addItem(legend, row=row, col=1)
+        self._graphics.ci.layout.setAlignment(legend, Qt.AlignmentFlag.AlignTop)
         plot.legend = legend  # PlotItem.addItem then lists every named curve in it
         return plot
 
@@ -266,9 +270,11 @@ class LossPlot(QWidget):
         """Redraw now from the stored history (the timer calls this after new points)."""
         self._redraw_timer.stop()
         started = time.perf_counter()
-        for name in self._history.loss_names:
-            if name not in self._curves:
-                self._add_curve(name)
+        new_names = [n for n in self._history.loss_names if n not in self._curves]
+        for name in new_names:
+            self._add_curve(name)
+        if new_names:  # the legends grew: lay out now, so plot geometry is current at once
+            self._graphics.ci.layout.activate()
         steps, weight = self._history.steps(), self.smoothing()
         shown: dict[str, list[np.ndarray]] = {"G": [], "D": []}
         for name, curve in self._curves.items():

@@ -75,7 +75,7 @@ class MainWindow(QMainWindow):
 
     # ---- building ---------------------------------------------------------------------
     def _build_ui(self) -> None:
-        self.setWindowTitle("Nectar GUI")
+        self.setWindowTitle("Nectar GUI[*]")  # [*]: where the unsaved-changes mark goes
         self.setDockNestingEnabled(True)
         self.editor = ConfigEditor()
         self.build_summary = BuildSummary()
@@ -98,14 +98,15 @@ class MainWindow(QMainWindow):
         config_panel.addWidget(summary_scroll)
         config_panel.setStretchFactor(0, 3)
         config_panel.setStretchFactor(1, 1)
+        config_panel.setSizes([3000, 1300])  # proportions: the summary's hint is too small
         # The config column runs the full height; the log sits under the tabs only.
         self.setCorner(Qt.Corner.BottomLeftCorner, Qt.DockWidgetArea.LeftDockWidgetArea)
         config_dock = self._add_dock("Configuration", config_panel,
                                      Qt.DockWidgetArea.LeftDockWidgetArea)
         log_dock = self._add_dock("Log", self.log_panel, Qt.DockWidgetArea.BottomDockWidgetArea)
         self.resizeDocks([config_dock], [460], Qt.Orientation.Horizontal)
-        self.resizeDocks([log_dock], [120], Qt.Orientation.Vertical)
-        self.actions_ = MainActions(self)
+        self.resizeDocks([log_dock], [100], Qt.Orientation.Vertical)
+        self.actions_ = MainActions(self, self.settings)
         self._build_status_bar()
 
     def _add_dock(self, title: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
@@ -293,7 +294,7 @@ class MainWindow(QMainWindow):
 
     def _on_worker_paused(self, report: PausedReport) -> None:
         self._set_state(RunState.PAUSED)
-        self.training_view.progress.reset(f"Paused at step {report.step:,} — press Resume")
+        self.training_view.progress.hold(f"Paused at step {report.step:,} — press Resume")
         if report.reason:
             QMessageBox.warning(self, "Training paused", report.reason)
 
@@ -304,7 +305,8 @@ class MainWindow(QMainWindow):
     def _on_worker_finished(self, report: FinishedReport | None) -> None:
         text = (f"Finished at step {report.step:,} ({report.reason})" if report
                 else "Stopped by an error — see the log")
-        self.training_view.progress.reset(text)
+        complete = report is not None and report.reason == "completed"
+        self.training_view.progress.hold(text, complete=complete)
         self.log_panel.append_message(text)
 
     def _on_runner_running_changed(self, running: bool) -> None:
@@ -370,7 +372,6 @@ class MainWindow(QMainWindow):
 
     def _on_editor_modified_changed(self, modified: bool) -> None:
         self.setWindowModified(modified)
-        self.setWindowTitle("Nectar GUI[*]")
 
     def use_demo_dataset(self) -> None:
         """Use the built-in demo dataset for the current model kind (generated once)."""
@@ -381,11 +382,12 @@ class MainWindow(QMainWindow):
         config = self.editor.config()
         preset = f"demo-{config.model.kind if config is not None else 'pix2pix'}"
         if self.editor.preset() != preset:
-            self.editor.apply_preset(preset)
+            self.editor.apply_preset(preset, data_root=root)
             self.log_panel.append_message(
                 f"Switched to the {preset} preset: small networks sized for the demo "
                 f"dataset, which learn visibly within minutes on a CPU.")
-        self.editor.set_data_root(root)
+        else:
+            self.editor.set_data_root(root)
         self._update_actions()
 
     def _on_dataset_root_changed(self, root: str) -> None:

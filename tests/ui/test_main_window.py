@@ -83,6 +83,19 @@ def test_demo_dataset_is_browsed(qtbot: QtBot, window: MainWindow) -> None:
     assert any("demo-cyclegan" in line for line in window.log_panel.lines())
 
 
+def test_demo_dataset_is_one_clean_undoable_step(qtbot: QtBot, window: MainWindow) -> None:
+    window.editor.apply_preset("cyclegan")
+    with qtbot.waitSignal(window.dataset_browser.demo_ready, timeout=TIMEOUT):
+        window.use_demo_dataset()
+    config = window.editor.config()
+    assert config is not None and config.data.root and config.model.ngf == 16
+    assert not window.editor.is_modified() and not window.isWindowModified()
+    root = config.data.root
+    window.editor.undo_stack().undo()  # back to the full-size preset, on the demo data
+    config = window.editor.config()
+    assert config is not None and config.model.ngf == 64 and config.data.root == root
+
+
 def test_train_pause_resume_stop(qtbot: QtBot, window: MainWindow) -> None:
     _use_tiny_demo(qtbot, window)
     worker = window.start_training()
