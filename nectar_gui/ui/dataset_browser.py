@@ -375,6 +375,10 @@ class DatasetBrowser(QWidget):
 
     # ---- folders ------------------------------------------------------------------------
     def _on_open_clicked(self) -> None:
+        self.ask_for_folder()
+
+    def ask_for_folder(self) -> None:
+        """Ask for a dataset folder with the system dialog and open it."""
         start = str(self._root or Path.home())
         folder = QFileDialog.getExistingDirectory(self, "Open a dataset folder", start)
         if folder:

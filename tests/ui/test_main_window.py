@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QSettings, Qt
-from PySide6.QtWidgets import QLineEdit, QMessageBox
+from PySide6.QtWidgets import QFileDialog, QLineEdit, QMessageBox
 from pytestqt.qtbot import QtBot
 
 from nectar_gui.core.checkpoints import latest_checkpoint
@@ -164,3 +164,35 @@ def test_run_written_by_the_cli_opens_with_its_history(qtbot: QtBot, window: Mai
         window.actions_.stop.trigger()
     steps = view.loss_plot.history().steps().tolist()
     assert steps[:6] == sorted(steps[:6]) and steps == sorted(steps) and steps[6] > 6
+
+
+def test_first_launch_welcomes_and_trains_on_the_demo_in_one_click(
+        qtbot: QtBot, window: MainWindow, tmp_path: Path) -> None:
+    assert window.tabs.currentWidget() is window.welcome  # first launch
+    with qtbot.waitSignal(window.runner.running_changed, timeout=TIMEOUT):
+        qtbot.mouseClick(window.welcome.buttons["train_demo_requested"],
+                         Qt.MouseButton.LeftButton)
+    assert window.runner.running and window.tabs.currentWidget() is window.training_view
+    config = window.editor.config()
+    assert config is not None and config.data.root
+    assert window.editor.preset() == f"demo-{config.model.kind}"
+    with qtbot.waitSignal(window.runner.running_changed, timeout=TIMEOUT):
+        window.stop_training()
+    # The next launch with the same settings opens straight on the work, no welcome.
+    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+    again = MainWindow(workspace=tmp_path / "ws", settings=settings)
+    qtbot.addWidget(again)
+    assert again.tabs.indexOf(again.welcome) == -1
+    again.show_welcome()
+    assert again.tabs.currentWidget() is again.welcome
+
+
+def test_welcome_open_dataset_asks_for_a_folder(qtbot: QtBot, window: MainWindow,
+                                                monkeypatch: pytest.MonkeyPatch,
+                                                paired_data: Path) -> None:
+    monkeypatch.setattr(QFileDialog, "getExistingDirectory", lambda *a, **k: str(paired_data))
+    qtbot.mouseClick(window.welcome.buttons["open_dataset_requested"],
+                     Qt.MouseButton.LeftButton)
+    assert window.tabs.currentWidget() is window.dataset_browser
+    qtbot.waitUntil(lambda: window.editor.config() is not None
+                    and window.editor.config().data.root == str(paired_data), timeout=TIMEOUT)
