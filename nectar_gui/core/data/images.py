@@ -91,6 +91,19 @@ def load_image(path: str | Path, channels: int) -> Image.Image:
     return convert_channels(decode_image(path), channels)
 
 
+def load_image_any(path: str | Path) -> np.ndarray:
+    """Decode ``path`` as it is: an owned uint8 (H, W, C) array with C = 1, 3 or 4.
+
+    EXIF rotation, palettes, 16-bit and CMYK are handled as by :func:`decode_image`;
+    transparency is kept (C = 4) so a caller can set it aside and put it back.
+
+    Raises:
+        ImageReadError: the file is missing, not an image, truncated or corrupt.
+    """
+    arr = np.array(decode_image(path), dtype=np.uint8)  # an owned, writable copy
+    return arr[:, :, None] if arr.ndim == 2 else arr
+
+
 def inspect_image(path: str | Path) -> ImageInfo:
     """Decode ``path`` completely and report its oriented size and original mode.
 
