@@ -1,4 +1,4 @@
-"""The headless ``nectar`` command: train, config, describe, demo-data.
+"""The headless ``nectar`` command: train, config, describe, demo-data, translate, export.
 
 It drives the same core as the app; under ``torchrun`` each process runs this same
 command and rank 0 alone writes the run folder and the progress line. Problems a user
@@ -19,6 +19,7 @@ from types import FrameType
 from typing import Any
 
 from nectar_gui import __version__
+from nectar_gui.cli_translate import add_parsers as add_translate_parsers
 from nectar_gui.core.config import ConfigError, NectarConfig, load_config, parse_override
 from nectar_gui.core.presets import load_preset, preset_names
 
@@ -53,7 +54,7 @@ def _one_line(exc: BaseException) -> str:
 # ---- parser ------------------------------------------------------------------------------
 def _build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="nectar", description="Train pix2pix / CycleGAN "
-                                "headless, and inspect configs and networks.")
+                                "headless, inspect configs and networks, translate images.")
     p.add_argument("--version", action="version", version=f"nectar {__version__}")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
@@ -85,6 +86,7 @@ def _build_parser() -> argparse.ArgumentParser:
     g.add_argument("--seed", type=int, default=0)
     g.add_argument("--count", type=int, default=200, help="training images (per domain)")
     g.set_defaults(func=_cmd_demo_data)
+    add_translate_parsers(sub)
     return p
 
 

@@ -33,10 +33,11 @@ class GeneratorInfo:
         summary: one line for people, e.g. "ResNet generator, 9 residual blocks, ngf 64,
             instance norm".
         parameters: number of weights, when known.
-        input_nc: channels the generator takes (1 or 3, sometimes more).
-        output_nc: channels it produces.
+        input_nc: channels of domain A: what the A→B generator takes (1 or 3, sometimes
+            4). B→A swaps the two counts.
+        output_nc: channels of domain B: what the A→B generator produces.
         directions: ``("AtoB",)`` for pix2pix or a single generator; ``("AtoB", "BtoA")``
-            for a CycleGAN run.
+            for a CycleGAN run; an ONNX file holds the one direction it was exported in.
         step: training steps, when known.
         multiple: image sides are padded to a multiple of this (U-Net ``2**downs``,
             ResNet 4).
