@@ -12,6 +12,7 @@ import argparse
 import os
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -139,7 +140,8 @@ def _translate_one(translator: Translator, source: Path, target: Path, prefix: s
     try:
         image = load_image_any(source)
         plan = translator.plan(image.shape[0], image.shape[1], tile=args.tile)
-        out = translator.translate(image, direction=args.direction, tile=args.tile)
+        out = translator.translate(image, direction=args.direction, tile=args.tile,
+                                   progress=_tile_progress(prefix, plan.total))
         _save(out, target, FORMATS[args.format])
     except (ImageReadError, TranslateError, OSError) as exc:
         tally.failed.append((source, getattr(exc, "reason", None) or str(exc)))
@@ -149,6 +151,18 @@ def _translate_one(translator: Translator, source: Path, target: Path, prefix: s
     tiles = f", {plan.total} tiles" if plan.total > 1 else ""
     print(f"{prefix} → {target} ({image.shape[1]}×{image.shape[0]}{tiles}, "
           f"{time.monotonic() - started:.1f} s)", flush=True)
+
+
+def _tile_progress(prefix: str, total: int) -> Callable[[int, int], None] | None:
+    """On a terminal, a self-overwriting "tile 3/40" line while a big image is tiled."""
+    if total < 2 or not sys.stderr.isatty():
+        return None
+
+    def show(done: int, of: int) -> None:
+        end = "\n" if done == of else ""
+        print(f"\r{prefix}: tile {done}/{of}", end=end, file=sys.stderr, flush=True)
+
+    return show
 
 
 def _save(hwc: np.ndarray, target: Path, fmt: str) -> None:
