@@ -1,8 +1,8 @@
 """The workbench window: configure, pick data, train, watch, open runs.
 
-Layout: the config editor docked on the left, Dataset and Training tabs in the middle,
-the log docked at the bottom, Start / Pause / Stop / Save in the toolbar, device and
-memory in the status bar. The window never imports torch: training happens in
+Layout: the config editor docked on the left, Dataset, Training and Inspector tabs in the
+middle, the log docked at the bottom, Start / Pause / Stop / Save in the toolbar, device
+and memory in the status bar. The window never imports torch: training happens in
 ``workers.training``, and torch is loaded in the background by ``workers.engine``.
 """
 
@@ -41,6 +41,7 @@ from nectar_gui.core.training.reports import (
 from nectar_gui.ui.build_summary import BuildSummary
 from nectar_gui.ui.config_editor import ConfigEditor
 from nectar_gui.ui.dataset_browser import DatasetBrowser
+from nectar_gui.ui.inspector import InspectorTab
 from nectar_gui.ui.log_panel import LogPanel
 from nectar_gui.ui.main_actions import MainActions, RunState
 from nectar_gui.ui.training_view import TrainingView
@@ -88,6 +89,11 @@ class MainWindow(QMainWindow):
         self.tabs.setDocumentMode(True)
         self.tabs.addTab(self.dataset_browser, "Dataset")
         self.tabs.addTab(self.training_view, "Training")
+        self.inspector = InspectorTab()
+        self.tabs.addTab(self.inspector, "Inspector")
+        self.tabs.setTabToolTip(self.tabs.indexOf(self.inspector),
+                                "Where the discriminator thinks each sample looks real or "
+                                "fake, patch by patch, and which pixels each patch covers")
         self.setCentralWidget(self.tabs)
         config_panel = QSplitter(Qt.Orientation.Vertical)
         config_panel.addWidget(self.editor)
@@ -145,6 +151,8 @@ class MainWindow(QMainWindow):
         self.editor.modified_changed.connect(self._on_editor_modified_changed)
         self.dataset_browser.root_changed.connect(self._on_dataset_root_changed)
         self.dataset_browser.demo_ready.connect(self._on_dataset_demo_ready)
+        self.training_view.sample_view.image_activated.connect(
+            self._on_sample_view_image_activated)
 
     # ---- state --------------------------------------------------------------------------
     def _restore_state(self) -> None:
@@ -217,6 +225,7 @@ class MainWindow(QMainWindow):
         self._close_follower()
         run_dir = resume_dir or self._new_run_dir(config)
         self.training_view.clear()
+        self.inspector.clear()
         worker = self.runner.start(config, run_dir=run_dir, resume=resume_dir is not None)
         self._connect_worker(worker)
         self.training_view.set_source(f"Training live → {run_dir}")
@@ -254,6 +263,7 @@ class MainWindow(QMainWindow):
         view = self.training_view
         worker.losses.connect(view.loss_plot.add_report)
         worker.sample.connect(view.sample_view.add_sample)
+        worker.sample.connect(self.inspector.add_sample)
         worker.progress.connect(view.progress.show_progress)
         worker.started.connect(self._on_worker_started)
         worker.history.connect(self._on_worker_history)
@@ -284,7 +294,9 @@ class MainWindow(QMainWindow):
     def _on_worker_history(self, report: HistoryReport) -> None:
         view = self.training_view
         view.loss_plot.add_points(report.metrics)
-        view.sample_view.set_steps(report.sample_steps, RunReader(Path(report.run_dir)).load_sample)
+        reader = RunReader(Path(report.run_dir))
+        view.sample_view.set_steps(report.sample_steps, reader.load_sample)
+        self.inspector.set_steps(report.sample_steps, reader.load_sample)
 
     def _on_worker_log(self, report: LogReport) -> None:
         self.log_panel.append_message(report.message, report.level)
@@ -335,6 +347,7 @@ class MainWindow(QMainWindow):
             return
         self._close_follower()
         self.training_view.clear()
+        self.inspector.clear()
         self._follow(path)
         self.training_view.set_source(f"Run folder (read-only, following changes): {path}")
         self.tabs.setCurrentWidget(self.training_view)
@@ -350,6 +363,8 @@ class MainWindow(QMainWindow):
         reader = RunReader(path)  # one reader: the sample view caches what it loaded
         follower.sample_steps.connect(
             lambda steps: view.sample_view.set_steps(steps, reader.load_sample))
+        follower.sample_steps.connect(
+            lambda steps: self.inspector.set_steps(steps, reader.load_sample))
         follower.error.connect(lambda msg: self.log_panel.append_message(msg, "warning"))
         follower.start(path)
         self.follower = follower
@@ -389,6 +404,13 @@ class MainWindow(QMainWindow):
         else:
             self.editor.set_data_root(root)
         self._update_actions()
+
+    def _on_sample_view_image_activated(self, name: str) -> None:
+        view = self.training_view.sample_view
+        sample = view.current_sample()
+        if sample is not None:
+            self.inspector.show_sample(sample, name, live=view.is_live())
+            self.tabs.setCurrentWidget(self.inspector)
 
     def _on_dataset_root_changed(self, root: str) -> None:
         self.editor.set_data_root(root)
