@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 TEST_STAMP := $(VENV)/.installed-test
 export QT_QPA_PLATFORM ?= $(if $(DISPLAY)$(WAYLAND_DISPLAY),,offscreen)
 
-.PHONY: run test lint typecheck bench clean
+.PHONY: run test lint typecheck bench package clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -24,7 +24,7 @@ run: $(STAMP)
 	$(VENV)/bin/nectar-gui --demo
 
 test: $(TEST_STAMP)
-	$(VENV)/bin/ruff check nectar_gui tests bench
+	$(VENV)/bin/ruff check nectar_gui tests bench packaging
 	$(VENV)/bin/lint-imports
 	$(VENV)/bin/mypy
 	QT_QPA_PLATFORM=offscreen $(PY) -m pytest
@@ -32,5 +32,13 @@ test: $(TEST_STAMP)
 bench: $(STAMP)
 	$(PY) bench/train_step.py
 
+# A one-folder app bundle in dist/NectarGUI (see packaging/README.md); then packaging/smoke.
+package: $(STAMP)
+	@test -x $(VENV)/bin/pyinstaller || $(PY) -m pip install --quiet "pyinstaller>=6.10"
+	QT_QPA_PLATFORM=offscreen $(PY) packaging/make_icons.py
+	$(VENV)/bin/pyinstaller --noconfirm --distpath dist --workpath build/pyinstaller \
+		packaging/nectar_gui.spec
+	@du -sh dist/NectarGUI
+
 clean:
-	rm -rf $(VENV) build dist *.egg-info .mypy_cache .pytest_cache .ruff_cache
+	rm -rf $(VENV) build dist *.egg-info .mypy_cache .pytest_cache .ruff_cache packaging/build-icons

@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QPointF, Qt, QTimer
+from PySide6.QtCore import QEvent, QPointF, Qt, QTimer
 from PySide6.QtWidgets import (
     QCheckBox,
     QFileDialog,
@@ -28,6 +28,12 @@ from PySide6.QtWidgets import (
 from nectar_gui.core.loss_names import LossGroup, loss_group
 from nectar_gui.core.training.reports import LossReport
 from nectar_gui.ui.loss_history import LossHistory
+from nectar_gui.ui.plot_colours import (
+    PlotColours,
+    plot_colours_for,
+    style_axes,
+    style_legend,
+)
 from nectar_gui.ui.plot_items import (
     SMOOTHING_SLIDER_STEPS,
     LossAxis,
@@ -42,12 +48,6 @@ REDRAW_COST_FACTOR = 10  # … and at least 10× the time the last redraw took �
 MAX_REDRAW_INTERVAL_MS = 3000  # … but never less often than this
 DOWNSAMPLE_POINTS_PER_PIXEL = 1.5  # logged points per pixel before peak downsampling
 LABELLED_EPOCH_MARKERS = 12  # epoch numbers are written on the lines up to this many
-BACKGROUND = "#1e1e1e"
-FOREGROUND = "#d4d4d4"
-MUTED = "#8a8a8a"
-CROSSHAIR = (235, 235, 235, 150)  # solid and brighter than the dashed epoch lines
-PALETTE = ("#4e9fe6", "#f28e2b", "#59c36a", "#e15759", "#b07aa1", "#edc948",
-           "#76b7b2", "#ff9da7")
 GROUP_TITLES: dict[LossGroup, str] = {"G": "Generator loss", "D": "Discriminator loss"}
 AXIS_TITLES: dict[LossGroup, str] = {"G": "G loss", "D": "D loss"}  # fit short plots
 
@@ -66,12 +66,15 @@ class LossPlot(QWidget):
     shows the values at the nearest logged step; clicking a legend entry hides or
     shows its curve; dashed vertical lines mark where a new epoch began. Epochs are
     stored 0-based, as logged, and shown counting from 1, as the CLI prints them.
+    The plots are dark or light with the theme (``changeEvent`` on a palette change).
     """
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._history = LossHistory()
         self._curves: dict[str, pg.PlotDataItem] = {}
+        self._curve_colour: dict[str, int] = {}  # index into the theme's curve colours
+        self._colours = plot_colours_for(self.palette())
         self._colours_used: dict[LossGroup, int] = {"G": 0, "D": 0}
         self._marker_steps: tuple[float, ...] = ()
         self._epoch_lines: list[tuple[pg.PlotItem, pg.InfiniteLine]] = []
@@ -86,16 +89,12 @@ class LossPlot(QWidget):
         self._readout.setTextFormat(Qt.TextFormat.RichText)
         self._readout.setWordWrap(True)
         self._readout.setMinimumHeight(3 * self._readout.fontMetrics().lineSpacing() + 10)
-        # the readout shares the plots' dark background so the curve colours read alike
-        self._readout.setStyleSheet(f"QLabel {{ background: {BACKGROUND}; color: "
-                                    f"{FOREGROUND}; padding: 4px 8px; }}")
         self._readout.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
         self._graphics = pg.GraphicsLayoutWidget()
-        self._graphics.setBackground(BACKGROUND)
         self._plots = {"G": self._make_plot("G", row=0), "D": self._make_plot("D", row=1)}
         self._plots["D"].setXLink(self._plots["G"])  # G always has curves; D follows it
         self._plots["G"].getAxis("bottom").setStyle(showValues=False)
-        self._plots["D"].setLabel("bottom", "Training step", color=FOREGROUND)
+        self._plots["D"].setLabel("bottom", "Training step")
         self._graphics.ci.layout.setRowStretchFactor(0, 3)
         self._graphics.ci.layout.setRowStretchFactor(1, 2)
         self._crosshairs = [self._add_crosshair(plot) for plot in self._plots.values()]
@@ -103,6 +102,7 @@ class LossPlot(QWidget):
         self._redraw_timer = QTimer(self)
         self._redraw_timer.setSingleShot(True)
         self._redraw_timer.setInterval(REDRAW_INTERVAL_MS)
+        self._apply_colours(self._colours)
         layout = QVBoxLayout(self)
         layout.addLayout(toolbar)
         layout.addWidget(self._readout)
@@ -135,18 +135,15 @@ class LossPlot(QWidget):
     def _make_plot(self, group: LossGroup, *, row: int) -> pg.PlotItem:
         plot = self._graphics.addPlot(row=row, col=0, axisItems={"left": LossAxis("left")})
         plot.showGrid(x=True, y=True, alpha=0.15)
-        plot.setLabel("left", AXIS_TITLES[group], color=FOREGROUND)
+        plot.setLabel("left", AXIS_TITLES[group])
         plot.setClipToView(True)  # the PlotItem imposes these on every curve it holds
         plot.setDownsampling(auto=True, mode="peak")
         plot.setMenuEnabled(False)
         for side in ("left", "bottom"):
-            axis = plot.getAxis(side)
-            axis.setTextPen(FOREGROUND)
-            axis.setPen(MUTED)
-            axis.enableAutoSIPrefix(False)
+            plot.getAxis(side).enableAutoSIPrefix(False)
         plot.getAxis("left").setWidth(64)  # equal widths keep the two step axes aligned
         # In its own column right of the plot: over the curves it hid data on short plots.
-        legend = ToggleLegend(colCount=2 if group == "G" else 1, labelTextColor=FOREGROUND,
+        legend = ToggleLegend(colCount=2 if group == "G" else 1,
                               labelTextSize="9pt", verSpacing=-4)
         legend.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Fixed)  # no stretch
         self._graphics.addItem(legend, row=row, col=1)
@@ -156,8 +153,7 @@ class LossPlot(QWidget):
 
     @staticmethod
     def _add_crosshair(plot: pg.PlotItem) -> pg.InfiniteLine:
-        line = pg.InfiniteLine(angle=90, movable=False,
-                               pen=pg.mkPen(CROSSHAIR, width=1))
+        line = pg.InfiniteLine(angle=90, movable=False)
         line.setZValue(10)
         line.hide()
         plot.addItem(line, ignoreBounds=True)
@@ -199,6 +195,7 @@ class LossPlot(QWidget):
             plot.legend.removeItem(curve)
             plot.removeItem(curve)
         self._curves.clear()
+        self._curve_colour.clear()
         self._colours_used = {"G": 0, "D": 0}
         self._set_epoch_markers((), ())
         self._ranges.follow()
@@ -299,8 +296,9 @@ class LossPlot(QWidget):
 
     def _add_curve(self, name: str) -> None:
         group = loss_group(name)
-        colour = PALETTE[self._colours_used[group] % len(PALETTE)]
+        self._curve_colour[name] = self._colours_used[group]
         self._colours_used[group] += 1
+        colour = self._curve_pen_colour(name)
         # A 1-pixel pen: Qt draws wider lines far more slowly. Peak downsampling keeps
         # each bin's min and max, so ~2 drawn points per pixel still show every spike.
         curve = pg.PlotDataItem(name=name, pen=pg.mkPen(colour, width=1), connect="finite",
@@ -320,12 +318,13 @@ class LossPlot(QWidget):
             plot.removeItem(line)
         self._epoch_lines = []
         labelled = len(chosen) <= LABELLED_EPOCH_MARKERS
-        pen = pg.mkPen(MUTED, width=1, style=Qt.PenStyle.DashLine)
+        muted = self._colours.muted
+        pen = pg.mkPen(muted, width=1, style=Qt.PenStyle.DashLine)
         for group, plot in self._plots.items():
             for step, epoch in chosen:
                 label = f"epoch {epoch + 1}" if labelled and group == "D" else None
                 line = pg.InfiniteLine(step, angle=90, movable=False, pen=pen, label=label,
-                                       labelOpts={"position": 0.08, "color": MUTED})
+                                       labelOpts={"position": 0.08, "color": muted})
                 plot.addItem(line, ignoreBounds=True)
                 self._epoch_lines.append((plot, line))
 
@@ -372,7 +371,7 @@ class LossPlot(QWidget):
                                   f" {html.escape(text)}")
             if names:
                 plain.append(f"{title}: " + "  ".join(parts_plain))
-                rich.append(f"<span style='color:{MUTED}'>{title}:</span> "
+                rich.append(f"<span style='color:{self._colours.muted}'>{title}:</span> "
                             + "&nbsp;&nbsp;".join(parts_rich))
         return "\n".join(plain), "<br>".join(rich)
 
@@ -380,6 +379,39 @@ class LossPlot(QWidget):
         self._readout_plain = plain
         self._readout.setText(rich)
         return plain
+
+    # ---- theme ------------------------------------------------------------------------
+    def plot_colours(self) -> PlotColours:
+        """The colours the plots are drawn with now (they follow the palette)."""
+        return self._colours
+
+    def changeEvent(self, event: QEvent) -> None:
+        if event.type() == QEvent.Type.PaletteChange:
+            colours = plot_colours_for(self.palette())
+            if colours != self._colours:
+                self._apply_colours(colours)
+        super().changeEvent(event)
+
+    def _curve_pen_colour(self, name: str) -> str:
+        curves = self._colours.curves
+        return curves[self._curve_colour[name] % len(curves)]
+
+    def _apply_colours(self, colours: PlotColours) -> None:
+        self._colours = colours
+        # the readout shares the plots' background so the curve colours read alike
+        self._readout.setStyleSheet(f"QLabel {{ background: {colours.background}; color: "
+                                    f"{colours.foreground}; padding: 4px 8px; }}")
+        self._graphics.setBackground(colours.background)
+        for plot in self._plots.values():
+            style_axes(plot, colours)
+            style_legend(plot.legend, colours)
+        for line in self._crosshairs:
+            line.setPen(pg.mkPen(colours.crosshair, width=1))
+        for name, curve in self._curves.items():
+            curve.setPen(pg.mkPen(self._curve_pen_colour(name), width=1))
+        self._marker_steps = ()  # redrawn in the new colour
+        self._set_epoch_markers(*self._history.epoch_starts())
+        self._update_readout()
 
     # ---- handlers ----------------------------------------------------------------------
     def _on_scene_mouse_moved(self, pos: QPointF) -> None:

@@ -432,6 +432,7 @@ class MainWindow(QMainWindow):
     def attach_engine_loader(self, loader: EngineLoader) -> None:
         loader.loaded.connect(self.on_engine_loaded)
         loader.failed.connect(self.on_engine_failed)
+        self.actions_.attach_engine_loader(loader)
 
     # ---- closing ------------------------------------------------------------------------
     def closeEvent(self, event: QCloseEvent) -> None:

@@ -20,6 +20,8 @@ class EngineInfo:
     torch_version: str
     device: str
     detail: str
+    cuda_version: str | None = None  # CUDA the PyTorch build was made for; None: no CUDA
+    hip_version: str | None = None  # ROCm builds
 
 
 def probe_engine() -> EngineInfo:
@@ -27,14 +29,15 @@ def probe_engine() -> EngineInfo:
     import torch
 
     if torch.cuda.is_available():
-        name = torch.cuda.get_device_name(0)
         count = torch.cuda.device_count()
-        return EngineInfo(torch.__version__, "cuda", f"{name}" + (f" ×{count}" if count > 1
-                                                               else ""))
-    mps = getattr(torch.backends, "mps", None)
-    if mps is not None and mps.is_available():
-        return EngineInfo(torch.__version__, "mps", "Apple GPU (MPS)")
-    return EngineInfo(torch.__version__, "cpu", f"CPU, {os.cpu_count() or 1} cores")
+        device, detail = "cuda", torch.cuda.get_device_name(0) + (f" ×{count}" if count > 1
+                                                                  else "")
+    elif getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
+        device, detail = "mps", "Apple GPU (MPS)"
+    else:
+        device, detail = "cpu", f"CPU, {os.cpu_count() or 1} cores"
+    return EngineInfo(torch.__version__, device, detail, cuda_version=torch.version.cuda,
+                      hip_version=getattr(torch.version, "hip", None))
 
 
 class EngineLoader(QObject):
