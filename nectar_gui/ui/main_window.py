@@ -450,6 +450,7 @@ class MainWindow(QMainWindow):
         self._close_follower()
         self.dataset_browser.shutdown()
         self.build_summary.shutdown()
+        self.inspector.shutdown()
         self._save_state()
         event.accept()
 

@@ -18,8 +18,8 @@ from PySide6.QtWidgets import (
 
 BESIDE_CHOICES = (
     ("other", "the other image (real ↔ generated)"),
-    ("plain", "the same image without colours"),
-    ("none", "nothing (one large view)"),
+    ("plain", "the same image, no colours"),
+    ("none", "nothing (one view)"),
 )
 KIND_BUTTONS = (
     ("fake", "Generated image", "Show D's scores on the generator's output. D is trained to "
@@ -104,6 +104,11 @@ class InspectorControls(QWidget):
         self.clear_pins = QPushButton("Clear pins")
         self.clear_pins.setToolTip("Remove every pinned field. Click a cell in the image to "
                                    "pin its field; click it again to unpin it.")
+        self.ask = QPushButton("Ask D…")
+        self.ask.setCheckable(True)
+        self.ask.setToolTip("Ask D about any image: load a trained run's discriminator and "
+                            "see its patch map for an image of yours (or for the "
+                            "generator's output for it).")
         self.fit = QPushButton("Fit")
         self.fit.setToolTip("Show the whole image. Zoom with the mouse wheel, pan by dragging.")
         self.export = QPushButton("Export PNG…")
@@ -116,6 +121,7 @@ class InspectorControls(QWidget):
         row.addWidget(self.top_k)
         row.addWidget(self.clear_pins)
         row.addStretch(1)
+        row.addWidget(self.ask)
         row.addWidget(self.fit)
         row.addWidget(self.export)
         return row

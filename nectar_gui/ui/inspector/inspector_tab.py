@@ -10,6 +10,7 @@ from PySide6.QtWidgets import (
     QFileDialog,
     QLabel,
     QMessageBox,
+    QSizePolicy,
     QSplitter,
     QStackedWidget,
     QVBoxLayout,
@@ -17,6 +18,7 @@ from PySide6.QtWidgets import (
 )
 
 from nectar_gui.ui.inspector import map_choice
+from nectar_gui.ui.inspector.ask_panel import AskPanel
 from nectar_gui.ui.inspector.controls import InspectorControls
 from nectar_gui.ui.inspector.legend import ScoreLegend
 from nectar_gui.ui.inspector.map_choice import MapEntry
@@ -72,6 +74,7 @@ class InspectorTab(QWidget):
         self._wanted_image: str | None = None
         self._pins: list[Cell] = []
         self._note = ""
+        self._judged = False  # the sample shown is the user's image, not a training sample
         self._build_ui()
         self._connect()
 
@@ -79,10 +82,14 @@ class InspectorTab(QWidget):
         self.header = QLabel()
         self.header.setWordWrap(True)
         self.controls = InspectorControls()
+        self.ask = AskPanel()
+        self.ask.setVisible(False)
         self.view, self.side_view = PatchOverlayView(), PatchOverlayView()
         self.caption, self.side_caption = QLabel(), QLabel()
         splitter = QSplitter(Qt.Orientation.Horizontal)
         for caption, view in ((self.caption, self.view), (self.side_caption, self.side_view)):
+            # Long captions are cut, never widen their view: the views stay equal.
+            caption.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
             panel = QWidget()
             box = QVBoxLayout(panel)
             box.setContentsMargins(0, 0, 0, 0)
@@ -93,6 +100,9 @@ class InspectorTab(QWidget):
         self.message_label = QLabel(NO_SAMPLES)
         self.message_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.message_label.setWordWrap(True)
+        self._splitter = splitter
+        splitter.setStretchFactor(0, 1)
+        splitter.setStretchFactor(1, 1)
         self.stack = QStackedWidget()
         self.stack.addWidget(self.message_label)
         self.stack.addWidget(splitter)
@@ -108,7 +118,8 @@ class InspectorTab(QWidget):
         self.pins_label.setFixedHeight(line + 2)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(8, 8, 8, 8)
-        for widget, stretch in ((self.header, 0), (self.controls, 0), (self.stack, 1),
+        for widget, stretch in ((self.header, 0), (self.controls, 0), (self.ask, 0),
+                                (self.stack, 1),
                                 (self.legend, 0), (self.readout, 0), (self.pins_label, 0),
                                 (self.scrubber, 0)):
             layout.addWidget(widget, stretch)
@@ -128,6 +139,8 @@ class InspectorTab(QWidget):
         c.clear_pins.clicked.connect(lambda: self.set_pins([]))
         c.fit.clicked.connect(self.view.fit)
         c.export.clicked.connect(self._on_controls_export_clicked)
+        c.ask.toggled.connect(self.ask.setVisible)
+        self.ask.judged.connect(self.show_judged)
         for view in (self.view, self.side_view):
             view.cell_hovered.connect(self._on_view_cell_hovered)
             view.cell_clicked.connect(self._on_view_cell_clicked)
@@ -164,6 +177,17 @@ class InspectorTab(QWidget):
         self.scrubber.show_sample(sample, live=live)
         self.scrubber.refresh()
 
+    def show_judged(self, record: SampleLike) -> None:
+        """Show D's answer about the user's own image; Live returns to the training."""
+        self.scrubber.set_live(False)
+        self._judged = True
+        self._wanted_image = next(iter(record.patch_map_images.values()), None)
+        self._display(record)
+
+    def shutdown(self) -> None:
+        """Join the Ask D thread (call before the window closes)."""
+        self.ask.shutdown()
+
     def current_sample(self) -> SampleLike | None:
         return self._sample
 
@@ -188,9 +212,13 @@ class InspectorTab(QWidget):
 
     # ---- showing ---------------------------------------------------------------------
     def _on_scrubber_sample_due(self, sample: SampleLike) -> None:
+        self._judged = False
+        self.scrubber.set_shown(sample)
+        self._display(sample)
+
+    def _display(self, sample: SampleLike) -> None:
         self._sample = sample
         self._entries = map_choice.map_entries(sample)
-        self.scrubber.set_shown(sample)
         if getattr(sample, "receptive_field", None) is None or not self._entries:
             self._entry = None
             self._show_message(f"The sample of step {sample.step:,} has no patch maps: only "
@@ -235,21 +263,31 @@ class InspectorTab(QWidget):
             return
         beside = self.controls.beside_choice()
         self.side_view.set_heat_visible(beside == "other" and self._side_entry() is not None)
-        if beside != "none" and not self._side_panel.isVisible():
+        if beside != "none" and self._side_panel.isHidden():
             self._side_panel.setVisible(True)
+            half = max(self._splitter.width() // 2, 1)
+            self._splitter.setSizes([half, half])
             self.side_view.match(self.view)
         self._side_panel.setVisible(beside != "none")
         conditional = entry.judge == "D" and "real_A" in sample.images
         self.caption.setText(entry.caption(conditional))
         self.side_caption.setText(self._side_entry().caption(conditional)  # type: ignore[union-attr]
                                   if self.side_view.heat_visible() else
-                                  f"{entry.image.replace('_', ' ')} without colours")
+                                  self._plain_caption(entry))
         self.controls.set_choice(entry.domain, entry.kind, map_choice.domains(self._entries))
         self.legend.set_scale(self.view.score_scale())
-        self.header.setText(geometry_text(sample, self.view))
+        where = (f"Your image, judged by D of {self.ask.info.summary}"
+                 if self._judged and self.ask.info is not None else None)
+        self.header.setText(geometry_text(sample, self.view, where))
         self.stack.setCurrentIndex(1)
         self.set_pins(self._pins if self.view.grid_shape() == old_grid else [])
         self._show_hover(self.view.hover_cell())
+
+    def _plain_caption(self, entry: MapEntry) -> str:
+        text = f"{entry.image.replace('_', ' ')} without colours"
+        if self.controls.beside_choice() == "other":
+            text += " (D scored no other image here)"
+        return text
 
     def _fill(self, view: PatchOverlayView, entry: MapEntry) -> None:
         sample = self._sample

@@ -9,10 +9,11 @@ from nectar_gui.ui.inspector.overlay_view import Cell, PatchOverlayView
 MAX_PINS_LISTED = 5
 
 
-def geometry_text(sample: Any, view: PatchOverlayView) -> str:
-    """Which step is shown and what one cell of D sees, in pixels."""
+def geometry_text(sample: Any, view: PatchOverlayView, where: str | None = None) -> str:
+    """Which sample is shown (``where``, or its step) and what one cell of D sees."""
     epoch = getattr(sample, "epoch", None)
-    where = f"Step {sample.step:,}" + ("" if epoch is None else f" · epoch {epoch + 1}")
+    if where is None:
+        where = f"Step {sample.step:,}" + ("" if epoch is None else f" · epoch {epoch + 1}")
     rf, grid = view.receptive_field(), view.grid_shape()
     if rf is None or grid is None:
         return where
