@@ -45,6 +45,7 @@ from nectar_gui.ui.inspector import InspectorTab
 from nectar_gui.ui.log_panel import LogPanel
 from nectar_gui.ui.main_actions import MainActions, RunState
 from nectar_gui.ui.training_view import TrainingView
+from nectar_gui.ui.welcome import WelcomePage
 from nectar_gui.workers.engine import EngineInfo, EngineLoader
 from nectar_gui.workers.run_follower import RunFollower
 from nectar_gui.workers.training import TrainingRunner, TrainingWorker
@@ -69,6 +70,7 @@ class MainWindow(QMainWindow):
         self.engine: EngineInfo | None = None
         self._state = RunState.IDLE
         self._close_when_stopped = False
+        self._start_after_demo = False  # "Train on the demo data": start once it is ready
         self._build_ui()
         self._connect()
         self._restore_state()
@@ -84,6 +86,7 @@ class MainWindow(QMainWindow):
         self.dataset_browser = DatasetBrowser()
         self.dataset_browser.set_demo_folder(str(self.workspace / "demo-data"))
         self.training_view = TrainingView()
+        self.welcome = WelcomePage()  # a tab on first launch, or from Help → Welcome page
         self.log_panel = LogPanel()
         self.tabs = QTabWidget()
         self.tabs.setDocumentMode(True)
@@ -151,6 +154,8 @@ class MainWindow(QMainWindow):
         self.editor.modified_changed.connect(self._on_editor_modified_changed)
         self.dataset_browser.root_changed.connect(self._on_dataset_root_changed)
         self.dataset_browser.demo_ready.connect(self._on_dataset_demo_ready)
+        self.welcome.train_demo_requested.connect(self._on_welcome_train_demo_requested)
+        self.welcome.open_dataset_requested.connect(self._on_welcome_open_dataset_requested)
         self.training_view.sample_view.image_activated.connect(
             self._on_sample_view_image_activated)
 
@@ -178,6 +183,9 @@ class MainWindow(QMainWindow):
             if config.data.root:
                 self.dataset_browser.set_root(config.data.root)
         self.actions_.set_recent(self.recent_runs())
+        if not s.value("welcome/seen", False, type=bool):
+            self.show_welcome()
+            s.setValue("welcome/seen", True)
 
     def _save_state(self) -> None:
         self.settings.setValue("window/geometry", self.saveGeometry())
@@ -388,6 +396,21 @@ class MainWindow(QMainWindow):
     def _on_editor_modified_changed(self, modified: bool) -> None:
         self.setWindowModified(modified)
 
+    # ---- welcome ------------------------------------------------------------------------
+    def show_welcome(self) -> None:
+        """Show the welcome page as the first tab and switch to it."""
+        if self.tabs.indexOf(self.welcome) < 0:
+            self.tabs.insertTab(0, self.welcome, "Welcome")
+        self.tabs.setCurrentWidget(self.welcome)
+
+    def _on_welcome_train_demo_requested(self) -> None:
+        self._start_after_demo = True
+        self.use_demo_dataset()
+
+    def _on_welcome_open_dataset_requested(self) -> None:
+        self.tabs.setCurrentWidget(self.dataset_browser)
+        self.dataset_browser.ask_for_folder()
+
     def use_demo_dataset(self) -> None:
         """Use the built-in demo dataset for the current model kind (generated once)."""
         self.tabs.setCurrentWidget(self.dataset_browser)
@@ -404,6 +427,10 @@ class MainWindow(QMainWindow):
         else:
             self.editor.set_data_root(root)
         self._update_actions()
+        if self._start_after_demo:
+            self._start_after_demo = False
+            if self.start_training() is not None:
+                self.tabs.setCurrentWidget(self.training_view)
 
     def _on_sample_view_image_activated(self, name: str) -> None:
         view = self.training_view.sample_view
