@@ -7,7 +7,7 @@ from collections.abc import Iterable, Sequence
 
 import numpy as np
 from PySide6.QtCore import QEvent, QRect, QSize, Qt, Signal
-from PySide6.QtGui import QColor, QImage, QMouseEvent, QPainter, QPaintEvent
+from PySide6.QtGui import QColor, QImage, QMouseEvent, QPainter, QPaintEvent, QPixmap, QResizeEvent
 from PySide6.QtWidgets import QToolTip, QVBoxLayout, QWidget
 
 from nectar_gui.core.sample_grid import to_rgb
@@ -67,6 +67,11 @@ class _SampleCanvas(QWidget):
         self._rows: list[list[tuple[str, QImage]]] = []
         self._message = ""
         self._cells: list[tuple[QRect, str]] = []  # painted image rects, for tooltips
+        # The composed grid, drawn once per sample or size: the window repaints this
+        # widget for many reasons while training, and scaling images each time is what
+        # costs (UI-thread time that also holds the GIL the training thread needs).
+        self._composed: QPixmap | None = None
+        self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)  # we fill every pixel
         self.setMinimumSize(200, 150)
 
     def sizeHint(self) -> QSize:
@@ -74,11 +79,19 @@ class _SampleCanvas(QWidget):
 
     def set_rows(self, rows: list[list[tuple[str, QImage]]]) -> None:
         self._rows, self._message = rows, ""
-        self.update()
+        self._invalidate()
 
     def set_message(self, message: str) -> None:
         self._rows, self._message = [], message
+        self._invalidate()
+
+    def _invalidate(self) -> None:
+        self._composed = None
         self.update()
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        self._composed = None
+        super().resizeEvent(event)
 
     def cell_names(self) -> list[list[str]]:
         return [[name for name, _ in row] for row in self._rows]
@@ -87,8 +100,19 @@ class _SampleCanvas(QWidget):
         return self._message
 
     def paintEvent(self, event: QPaintEvent) -> None:
+        if self._composed is None or self._composed.deviceIndependentSize() != self.size():
+            self._composed = self._compose()
         painter = QPainter(self)
-        painter.fillRect(self.rect(), BACKGROUND)
+        painter.drawPixmap(0, 0, self._composed)
+        painter.end()
+
+    def _compose(self) -> QPixmap:
+        ratio = self.devicePixelRatioF()
+        pixmap = QPixmap(self.size() * ratio)
+        pixmap.setDevicePixelRatio(ratio)
+        pixmap.fill(BACKGROUND)
+        painter = QPainter(pixmap)
+        painter.setFont(self.font())
         self._cells = []
         if not self._rows:
             painter.setPen(MUTED)
@@ -98,6 +122,7 @@ class _SampleCanvas(QWidget):
         else:
             self._paint_grid(painter)
         painter.end()
+        return pixmap
 
     def _scale(self, cell_w: int, cell_h: int, caption_h: int) -> float:
         cols, rows = max(len(r) for r in self._rows), len(self._rows)

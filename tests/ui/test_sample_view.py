@@ -161,3 +161,24 @@ def test_clear(view: SampleView) -> None:
     assert view.current_step() is None
     assert view.steps() == []
     assert "No samples yet" in view.message()
+
+
+def test_repaints_reuse_the_composed_grid_until_the_sample_or_size_changes(
+        view: SampleView, qtbot: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    canvas = view._canvas
+    composed: list[int] = []
+    original = canvas._compose
+    monkeypatch.setattr(canvas, "_compose", lambda: composed.append(1) or original())
+    view.add_sample(sample(1))
+    view.refresh()
+    first = canvas.grab().toImage()
+    canvas.grab()
+    canvas.repaint()
+    assert len(composed) == 1  # three paints, one composition
+    view.add_sample(sample(2))
+    view.refresh()
+    canvas.grab()
+    assert len(composed) == 2
+    canvas.resize(canvas.width() + 40, canvas.height())
+    again = canvas.grab().toImage()
+    assert len(composed) == 3 and again.width() == first.width() + 40
