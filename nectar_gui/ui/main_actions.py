@@ -82,6 +82,8 @@ class MainActions(QObject):
         sp = QStyle.StandardPixmap
         self.user_guide = self._action("User guide", sp.SP_DialogHelpButton, "F1",
                                        "Open the Nectar GUI user guide in your browser")
+        self.welcome = self._action("Welcome page", sp.SP_DesktopIcon, "",
+                                    "Show the welcome page: demo run, your dataset, translate")
         self.shortcuts = self._action("Keyboard shortcuts", sp.SP_FileDialogDetailedView,
                                       "Ctrl+/", "List every keyboard shortcut")
         self.about = self._action("About Nectar GUI", sp.SP_MessageBoxInformation, "",
@@ -130,7 +132,7 @@ class MainActions(QObject):
         for action in self.theme_actions.values():
             theme_menu.addAction(action)
         help_menu = menu.addMenu("&Help")
-        for action in (self.user_guide, self.shortcuts):
+        for action in (self.welcome, self.user_guide, self.shortcuts):
             help_menu.addAction(action)
         help_menu.addSeparator()
         help_menu.addAction(self.about)

@@ -155,6 +155,7 @@ class MainWindow(QMainWindow):
         self.dataset_browser.root_changed.connect(self._on_dataset_root_changed)
         self.dataset_browser.demo_ready.connect(self._on_dataset_demo_ready)
         self.welcome.train_demo_requested.connect(self._on_welcome_train_demo_requested)
+        a.welcome.triggered.connect(self.show_welcome)
         self.welcome.open_dataset_requested.connect(self._on_welcome_open_dataset_requested)
         self.training_view.sample_view.image_activated.connect(
             self._on_sample_view_image_activated)

@@ -183,7 +183,7 @@ def test_first_launch_welcomes_and_trains_on_the_demo_in_one_click(
     again = MainWindow(workspace=tmp_path / "ws", settings=settings)
     qtbot.addWidget(again)
     assert again.tabs.indexOf(again.welcome) == -1
-    again.show_welcome()
+    again.actions_.welcome.trigger()  # Help → Welcome page
     assert again.tabs.currentWidget() is again.welcome
 
 
