@@ -45,6 +45,7 @@ from nectar_gui.ui.inspector import InspectorTab
 from nectar_gui.ui.log_panel import LogPanel
 from nectar_gui.ui.main_actions import MainActions, RunState
 from nectar_gui.ui.training_view import TrainingView
+from nectar_gui.ui.translate_tab import TranslateTab
 from nectar_gui.ui.welcome import WelcomePage
 from nectar_gui.workers.engine import EngineInfo, EngineLoader
 from nectar_gui.workers.run_follower import RunFollower
@@ -97,6 +98,11 @@ class MainWindow(QMainWindow):
         self.tabs.setTabToolTip(self.tabs.indexOf(self.inspector),
                                 "Where the discriminator thinks each sample looks real or "
                                 "fake, patch by patch, and which pixels each patch covers")
+        self.translate_tab = TranslateTab(workspace=self.workspace, settings=self.settings)
+        self.tabs.addTab(self.translate_tab, "Translate")
+        self.tabs.setTabToolTip(self.tabs.indexOf(self.translate_tab),
+                                "Use a trained model on your own images: translate, "
+                                "compare before and after, save, do whole folders")
         self.setCentralWidget(self.tabs)
         config_panel = QSplitter(Qt.Orientation.Vertical)
         config_panel.addWidget(self.editor)
@@ -157,6 +163,8 @@ class MainWindow(QMainWindow):
         self.welcome.train_demo_requested.connect(self._on_welcome_train_demo_requested)
         a.welcome.triggered.connect(self.show_welcome)
         self.welcome.open_dataset_requested.connect(self._on_welcome_open_dataset_requested)
+        self.welcome.translate_requested.connect(
+            lambda: self.tabs.setCurrentWidget(self.translate_tab))
         self.training_view.sample_view.image_activated.connect(
             self._on_sample_view_image_activated)
 
@@ -312,6 +320,7 @@ class MainWindow(QMainWindow):
 
     def _on_worker_checkpoint(self, report: CheckpointReport) -> None:
         self.statusBar().showMessage(f"Checkpoint saved at step {report.step:,}", 5000)
+        self.translate_tab.refresh_runs()  # the new checkpoint becomes pickable
 
     def _on_worker_paused(self, report: PausedReport) -> None:
         self._set_state(RunState.PAUSED)
@@ -333,6 +342,7 @@ class MainWindow(QMainWindow):
     def _on_runner_running_changed(self, running: bool) -> None:
         if not running:
             self._set_state(RunState.IDLE)
+            self.translate_tab.refresh_runs()
             if self._close_when_stopped:
                 self.close()
 
@@ -478,6 +488,7 @@ class MainWindow(QMainWindow):
         self._close_follower()
         self.dataset_browser.shutdown()
         self.build_summary.shutdown()
+        self.translate_tab.shutdown()
         self.inspector.shutdown()
         self._save_state()
         event.accept()

@@ -1,0 +1,175 @@
+"""The Translate tab's action row (open, translate, direction, tiles, save, copy, batch)
+and the file dialogs behind it."""
+
+from __future__ import annotations
+
+from html import escape
+from pathlib import Path
+
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QMenu,
+    QMessageBox,
+    QPushButton,
+    QToolButton,
+    QWidget,
+)
+
+from nectar_gui.core.data.images import IMAGE_SUFFIXES
+from nectar_gui.workers.image_files import SAVE_FORMATS, ShownImage
+from nectar_gui.workers.translate_batch import output_name
+
+TILE_SIZES = (256, 512, 1024, 2048)
+IMAGE_FILTER = ("Images (" + " ".join(f"*{s}" for s in sorted(IMAGE_SUFFIXES))
+                + ");;All files (*)")
+SAVE_FILTERS = {".png": "PNG image (*.png)", ".jpg": "JPEG image (*.jpg *.jpeg)",
+                ".webp": "WebP image (*.webp)"}
+_MODES = {"L": "grey", "RGB": "RGB", "RGBA": "RGB + transparency", "P": "palette",
+          "I;16": "16-bit grey", "I;16B": "16-bit grey", "I": "32-bit grey",
+          "F": "float grey", "CMYK": "CMYK", "LA": "grey + transparency", "1": "1-bit"}
+
+
+def describe_image(image: ShownImage) -> str:
+    """Caption of the input view: name, size and what the file held."""
+    mode = _MODES.get(image.mode, image.mode)
+    return (f"<b>Input</b> · {escape(image.name)} · {image.width}×{image.height} · "
+            f"{escape(mode)}")
+
+
+def save_target(parent: QWidget, image: ShownImage, direction: str, folder: Path,
+                suffix: str) -> Path | None:
+    """Ask where to save; refuse the input file itself. None when cancelled or refused."""
+    suffix = suffix if suffix in SAVE_FILTERS else ".png"
+    stem = image.path.stem if image.path else image.name.replace(" ", "-")
+    proposed = folder / output_name(Path(stem), direction, suffix)
+    picked, chosen_filter = QFileDialog.getSaveFileName(
+        parent, "Save the translation", str(proposed), ";;".join(SAVE_FILTERS.values()),
+        SAVE_FILTERS[suffix])
+    if not picked:
+        return None
+    target = Path(picked)
+    if not target.suffix:
+        wanted = next((s for s, f in SAVE_FILTERS.items() if f == chosen_filter), ".png")
+        target = target.with_suffix(wanted)
+    if target.suffix.lower() not in SAVE_FORMATS:
+        QMessageBox.warning(parent, "Not saved", f"{target.name}: Nectar saves PNG (.png), "
+                            f"JPEG (.jpg) or WebP (.webp). Choose one of these.")
+        return None
+    if image.path is not None and _same_file(target, image.path):
+        QMessageBox.warning(parent, "Not saved", f"{target.name} is the input image. Saving "
+                            f"there would replace your original; choose another name.")
+        return None
+    return target
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        return a.resolve() == b.resolve() or (a.exists() and a.samefile(b))
+    except OSError:
+        return False
+
+
+class ImageControls(QWidget):
+    """Buttons and choices for one image; the tab connects them and sets their state."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.open_button = QPushButton("Open image…")
+        self.open_button.setToolTip("Open a photo of any size (Ctrl+O); you can also drop "
+                                    "one here or paste it with Ctrl+V")
+        self.translate_button = QPushButton("Translate")
+        self.translate_button.setDefault(True)
+        self.translate_button.setToolTip("Translate the image at full resolution (Ctrl+T)")
+        self.direction_combo = QComboBox()
+        self.direction_combo.addItem("A → B", "AtoB")
+        self.direction_combo.addItem("B → A", "BtoA")
+        self.tile_combo = QComboBox()
+        self.tile_combo.addItem("Auto", None)
+        for size in TILE_SIZES:
+            self.tile_combo.addItem(f"{size} px", size)
+        self.tile_combo.setToolTip("Big images are translated in overlapping tiles blended "
+                                   "without seams, so memory stays bounded. Auto translates "
+                                   "whole when the image fits the memory budget; smaller "
+                                   "tiles use less memory.")
+        self.save_button = QPushButton("Save…")
+        self.save_button.setToolTip("Save the translation as PNG, JPEG or WebP (Ctrl+S)")
+        self.copy_button = QPushButton("Copy")
+        self.copy_button.setToolTip("Copy the translation to the clipboard")
+        self.batch_button = QToolButton()
+        self.batch_button.setText("Translate a folder…")
+        self.batch_button.setPopupMode(QToolButton.ToolButtonPopupMode.MenuButtonPopup)
+        self.batch_button.setToolTip("Translate every image of a folder, or several files, "
+                                     "into an output folder")
+        menu = QMenu(self.batch_button)
+        self.batch_folder_action = menu.addAction("A folder…")
+        self.batch_files_action = menu.addAction("Several files…")
+        self.batch_button.setMenu(menu)
+        self.batch_button.clicked.connect(self.batch_folder_action.trigger)
+        self._build_layout()
+        self.set_directions(())
+
+    def _build_layout(self) -> None:
+        row = QHBoxLayout(self)
+        row.setContentsMargins(0, 4, 0, 4)
+        row.addWidget(self.open_button)
+        row.addWidget(self.translate_button)
+        row.addSpacing(8)
+        row.addWidget(QLabel("Direction"))
+        row.addWidget(self.direction_combo)
+        row.addWidget(QLabel("Tiles"))
+        row.addWidget(self.tile_combo)
+        row.addStretch(1)
+        row.addWidget(self.save_button)
+        row.addWidget(self.copy_button)
+        row.addSpacing(8)
+        row.addWidget(self.batch_button)
+
+    def set_directions(self, directions: tuple[str, ...]) -> None:
+        """Enable B → A only for models that have it, and say why when not."""
+        both = "BtoA" in directions
+        self.direction_combo.setEnabled(both)
+        if not both:
+            self.direction_combo.setCurrentIndex(0)
+        self.direction_combo.setToolTip(
+            "Which generator of the CycleGAN pair to use" if both else
+            "Pick a model first." if not directions else
+            "This model has a single generator (pix2pix, or one reference generator "
+            "file), so it translates A → B only. CycleGAN runs translate both ways.")
+
+    def direction(self) -> str:
+        return str(self.direction_combo.currentData())
+
+    def tile(self) -> int | None:
+        data = self.tile_combo.currentData()
+        return data if isinstance(data, int) else None
+
+    def set_tile(self, value: object) -> None:
+        try:
+            size = int(str(value))
+        except ValueError:
+            size = -1
+        self.tile_combo.setCurrentIndex(max(0, self.tile_combo.findData(size)))
+
+    def update_state(self, *, can_translate: bool, has_output: bool, can_batch: bool) -> None:
+        self.translate_button.setEnabled(can_translate)
+        self.save_button.setEnabled(has_output)
+        self.copy_button.setEnabled(has_output)
+        self.batch_button.setEnabled(can_batch)
+
+    # ---- dialogs ------------------------------------------------------------------------
+    def ask_image(self, start: str) -> Path | None:
+        picked, _ = QFileDialog.getOpenFileName(self, "Open an image", start, IMAGE_FILTER)
+        return Path(picked) if picked else None
+
+    def ask_folder(self, start: str) -> Path | None:
+        picked = QFileDialog.getExistingDirectory(self, "Translate every image of a folder",
+                                                  start)
+        return Path(picked) if picked else None
+
+    def ask_files(self, start: str) -> list[Path]:
+        picked, _ = QFileDialog.getOpenFileNames(self, "Translate these images", start,
+                                                 IMAGE_FILTER)
+        return [Path(p) for p in picked]
