@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 TEST_STAMP := $(VENV)/.installed-test
 export QT_QPA_PLATFORM ?= $(if $(DISPLAY)$(WAYLAND_DISPLAY),,offscreen)
 
-.PHONY: run test lint typecheck bench package clean
+.PHONY: run test lint typecheck bench package screenshots clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -24,7 +24,7 @@ run: $(STAMP)
 	$(VENV)/bin/nectar-gui --demo
 
 test: $(TEST_STAMP)
-	$(VENV)/bin/ruff check nectar_gui tests bench packaging
+	$(VENV)/bin/ruff check nectar_gui tests bench packaging docs
 	$(VENV)/bin/lint-imports
 	$(VENV)/bin/mypy
 	QT_QPA_PLATFORM=offscreen $(PY) -m pytest
@@ -39,6 +39,9 @@ package: $(STAMP)
 	$(VENV)/bin/pyinstaller --noconfirm --distpath dist --workpath build/pyinstaller \
 		packaging/nectar_gui.spec
 	@du -sh dist/NectarGUI
+
+screenshots: $(STAMP)  # the user guide's pictures, from the real app offscreen
+	QT_QPA_PLATFORM=offscreen $(PY) docs/make_screenshots.py
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .mypy_cache .pytest_cache .ruff_cache packaging/build-icons

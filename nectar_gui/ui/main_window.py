@@ -118,6 +118,7 @@ class MainWindow(QMainWindow):
         self.setCorner(Qt.Corner.BottomLeftCorner, Qt.DockWidgetArea.LeftDockWidgetArea)
         config_dock = self._add_dock("Configuration", config_panel,
                                      Qt.DockWidgetArea.LeftDockWidgetArea)
+        self.config_dock = config_dock
         log_dock = self._add_dock("Log", self.log_panel, Qt.DockWidgetArea.BottomDockWidgetArea)
         self.resizeDocks([config_dock], [460], Qt.Orientation.Horizontal)
         self.resizeDocks([log_dock], [100], Qt.Orientation.Vertical)
@@ -161,6 +162,7 @@ class MainWindow(QMainWindow):
         self.dataset_browser.root_changed.connect(self._on_dataset_root_changed)
         self.dataset_browser.demo_ready.connect(self._on_dataset_demo_ready)
         self.welcome.train_demo_requested.connect(self._on_welcome_train_demo_requested)
+        self.tabs.currentChanged.connect(self._on_tabs_current_changed)
         a.welcome.triggered.connect(self.show_welcome)
         self.welcome.open_dataset_requested.connect(self._on_welcome_open_dataset_requested)
         self.welcome.translate_requested.connect(
@@ -197,6 +199,7 @@ class MainWindow(QMainWindow):
             s.setValue("welcome/seen", True)
 
     def _save_state(self) -> None:
+        self.config_dock.setVisible(True)  # hidden only while Translate is shown
         self.settings.setValue("window/geometry", self.saveGeometry())
         self.settings.setValue("window/state", self.saveState())
         config = self.editor.config()
@@ -406,6 +409,10 @@ class MainWindow(QMainWindow):
 
     def _on_editor_modified_changed(self, modified: bool) -> None:
         self.setWindowModified(modified)
+
+    def _on_tabs_current_changed(self, _index: int) -> None:
+        # Translating needs none of the training settings: give the images the room.
+        self.config_dock.setVisible(self.tabs.currentWidget() is not self.translate_tab)
 
     # ---- welcome ------------------------------------------------------------------------
     def show_welcome(self) -> None:

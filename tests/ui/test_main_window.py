@@ -196,3 +196,18 @@ def test_welcome_open_dataset_asks_for_a_folder(qtbot: QtBot, window: MainWindow
     assert window.tabs.currentWidget() is window.dataset_browser
     qtbot.waitUntil(lambda: window.editor.config() is not None
                     and window.editor.config().data.root == str(paired_data), timeout=TIMEOUT)
+
+
+def test_translate_tab_gives_the_images_the_configuration_column(
+        qtbot: QtBot, window: MainWindow, tmp_path: Path) -> None:
+    window.tabs.setCurrentWidget(window.translate_tab)
+    assert not window.config_dock.isVisible()
+    window.tabs.setCurrentWidget(window.training_view)
+    assert window.config_dock.isVisible()
+    window.tabs.setCurrentWidget(window.translate_tab)
+    window.close()  # the saved layout keeps the column for the next launch
+    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+    again = MainWindow(workspace=tmp_path / "ws", settings=settings)
+    qtbot.addWidget(again)
+    again.show()
+    assert again.config_dock.isVisible()
