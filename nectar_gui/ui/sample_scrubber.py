@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QSlider, QWidget
 
 SampleLike = Any  # SampleReport or SampleRecord: anything with .step, .epoch and .images
@@ -57,6 +58,7 @@ class SampleScrubber(QWidget):
         self._disk_steps: list[int] = []
         self._loader: SampleLoader | None = None
         self._steps: list[int] = []  # the scrubber's positions, ascending
+        self._deferred = False  # a sample became due while hidden: show it when shown
         self._pending: SampleLike | None = None  # to show at the next repaint …
         self._pending_step: int | None = None  # … or a step to find and show
         self._shown: SampleLike | None = None
@@ -174,8 +176,18 @@ class SampleScrubber(QWidget):
         self._sync()
 
     def _schedule(self) -> None:
-        if not self._repaint_timer.isActive():
+        # A hidden tab paints nothing, so its samples wait until it is shown: UI-thread
+        # time during training is time the training thread may wait for the GIL.
+        if not self.isVisible():
+            self._deferred = True
+        elif not self._repaint_timer.isActive():
             self._repaint_timer.start()
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        if self._deferred:
+            self._deferred = False
+            self.refresh()
 
     def _find(self, step: int) -> SampleLike | None:
         if step in self._memory:

@@ -25,14 +25,18 @@ def test_a_live_run_feeds_the_inspector_and_samples_open_in_it(
     assert inspector.current_sample() is None
     worker = window.start_training()
     assert worker is not None
-    qtbot.waitUntil(lambda: inspector.current_sample() is not None, timeout=TIMEOUT)
-    sample = inspector.current_sample()
+    qtbot.waitUntil(lambda: bool(inspector.scrubber.memory_steps()), timeout=TIMEOUT)
+    assert inspector.current_sample() is None  # hidden tabs keep samples, paint nothing
+    window.tabs.setCurrentWidget(inspector)
+    sample = inspector.current_sample()  # shown at once when the tab is
+    assert sample is not None
     assert inspector.current_map() == "D(fake_B)"
     assert sample.receptive_field == patchgan_field(3)  # the default PatchGAN
     assert inspector.view.grid_shape() == (2, 2)  # 32 px crops: a tiny grid
     assert inspector.view.image_size() == (32, 32)
 
     samples = window.training_view.sample_view
+    window.tabs.setCurrentWidget(window.training_view)
     qtbot.waitUntil(lambda: samples.image_rect("real_B") is not None, timeout=TIMEOUT)
     rect = samples.image_rect("real_B")
     assert rect is not None
@@ -47,6 +51,7 @@ def test_a_live_run_feeds_the_inspector_and_samples_open_in_it(
     # The same run opened as a folder: the inspector reads its samples from disk.
     window.open_run(Path(window.recent_runs()[0]))
     assert inspector.current_sample() is None  # cleared for the folder
+    window.tabs.setCurrentWidget(inspector)
     qtbot.waitUntil(lambda: isinstance(inspector.current_sample(), SampleRecord),
                     timeout=TIMEOUT)
     assert inspector.current_map() is not None
