@@ -40,6 +40,7 @@ class Shooter:
         from nectar_gui.workers.engine import EngineLoader
 
         self.app, self.out, self.quick, self.steps = app, out, quick, steps
+        self.timeout_s = 150.0 if quick else TIMEOUT_S  # quick: inside pytest's limit
         settings = QSettings(str(workspace / "settings.ini"), QSettings.Format.IniFormat)
         self.window = MainWindow(workspace=workspace, settings=settings)
         self.loader = EngineLoader()
@@ -51,8 +52,8 @@ class Shooter:
 
     # ---- plumbing -----------------------------------------------------------------------
     def wait(self, condition: Callable[[], bool], what: str) -> None:
-        """Run the event loop until ``condition`` holds (SystemExit after TIMEOUT_S)."""
-        deadline = time.monotonic() + TIMEOUT_S
+        """Run the event loop until ``condition`` holds (SystemExit after the timeout)."""
+        deadline = time.monotonic() + self.timeout_s
         while not condition():
             if time.monotonic() > deadline:
                 raise SystemExit(f"Timed out waiting for {what}.")
@@ -172,7 +173,9 @@ class Shooter:
         w = self.window
         w.open_run(run)
         w.tabs.setCurrentWidget(w.training_view)
-        self.wait(lambda: w.training_view.loss_plot.point_count() > 0, "the opened run")
+        plot = w.training_view.loss_plot
+        self.wait(lambda: plot.point_count() > 0, "the opened run")
+        self.wait(lambda: plot.readout_text().startswith("step"), "the curves to be drawn")
         self.shot("open-run")
 
     # ---- mouse --------------------------------------------------------------------------

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import time
 from pathlib import Path
+from typing import Any
 
 from PySide6.QtCore import QSettings, Qt, QTimer
 from PySide6.QtGui import QCloseEvent
@@ -381,6 +382,7 @@ class MainWindow(QMainWindow):
         follower = RunFollower()
         view = self.training_view
         follower.metrics.connect(view.loss_plot.add_points)
+        follower.metrics.connect(self._on_follower_metrics)
         follower.reset.connect(view.loss_plot.clear)
         reader = RunReader(path)  # one reader: the sample view caches what it loaded
         follower.sample_steps.connect(
@@ -390,6 +392,14 @@ class MainWindow(QMainWindow):
         follower.error.connect(lambda msg: self.log_panel.append_message(msg, "warning"))
         follower.start(path)
         self.follower = follower
+
+    def _on_follower_metrics(self, records: list[dict[str, Any]]) -> None:
+        if records:
+            last = records[-1]
+            epoch = last.get("epoch")
+            self.training_view.progress.reset(
+                f"Opened run · last logged step {last['step']:,}"
+                + (f", epoch {epoch + 1}" if isinstance(epoch, int) else ""))
 
     def _close_follower(self) -> None:
         if self.follower is not None:
