@@ -107,6 +107,8 @@ def gui_rate(app: QApplication, config: NectarConfig, workspace: Path,
     loop = QEventLoop()
     worker = window.start_training()
     assert worker is not None, "the window refused to start"
+    # Watched as a user would: the Training tab in front, plots and samples painting.
+    window.tabs.setCurrentWidget(window.training_view)
     worker.losses.connect(lambda r: marks.append((r.step, time.perf_counter())))
     worker.error.connect(lambda r: print("error:", r.message, file=sys.stderr))
     window.runner.running_changed.connect(lambda running: running or loop.quit())

@@ -21,11 +21,12 @@ from pathlib import Path
 
 import numpy as np
 from PIL import Image
-from PySide6.QtCore import QObject, QRunnable, Qt, QThreadPool, Signal
+from PySide6.QtCore import QObject, Qt, QThreadPool, Signal
 from PySide6.QtGui import QImage
 
 from nectar_gui.core.data.errors import ImageReadError
 from nectar_gui.core.data.images import convert_channels, decode_image
+from nectar_gui.workers.jobs import FunctionJob
 
 SAVE_FORMATS: dict[str, str] = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG",
                                 ".webp": "WEBP"}
@@ -162,16 +163,6 @@ def _mode_of(pixels: np.ndarray) -> str:
     return {1: "L", 3: "RGB", 4: "RGBA"}[int(pixels.shape[2])]
 
 
-class _Job(QRunnable):
-    def __init__(self, fn: Callable[[], None]) -> None:
-        super().__init__()
-        self._fn = fn
-        self.setAutoDelete(True)
-
-    def run(self) -> None:
-        self._fn()
-
-
 @dataclass(frozen=True)
 class _Opened:
     request: int
@@ -221,7 +212,7 @@ class ImageFiles(QObject):
             else:
                 self._emit(self.saved, str(path))
 
-        self._pool.start(_Job(job))
+        self._pool.start(FunctionJob(job))
 
     def is_busy(self) -> bool:
         return self._pool.activeThreadCount() > 0
@@ -246,7 +237,7 @@ class ImageFiles(QObject):
                 outcome = _Opened(request, None, f"Cannot open this image: {_reason(exc)}")
             self._emit(self._open_done, outcome)
 
-        self._pool.start(_Job(job))
+        self._pool.start(FunctionJob(job))
 
     @staticmethod
     def _emit(signal: object, payload: object) -> None:

@@ -13,19 +13,19 @@ arrays. Call :meth:`ThumbnailLoader.clear` when the grid changes and
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 
 import numpy as np
 from PIL import Image, ImageOps
-from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal, Slot
+from PySide6.QtCore import QObject, QThreadPool, Signal, Slot
 from PySide6.QtGui import QImage
 
 from nectar_gui.core.config import DataSection
 from nectar_gui.core.data import TransformParams, preprocess
 from nectar_gui.core.data.images import convert_channels, decode_image
+from nectar_gui.workers.jobs import FunctionJob
 
 _FAST_MODES = frozenset({"L", "RGB", "RGBA"})
 # Pair previews are shown scaled down; larger images are reduced before they cross.
@@ -67,16 +67,6 @@ class PreviewResult:
     crops: tuple[np.ndarray, np.ndarray] | None = None
     error: str | None = None
     sizes: tuple[tuple[int, int], tuple[int, int]] = field(default=((0, 0), (0, 0)))
-
-
-class _Job(QRunnable):
-    def __init__(self, fn: Callable[[], None]) -> None:
-        super().__init__()
-        self._fn = fn
-        self.setAutoDelete(True)
-
-    def run(self) -> None:
-        self._fn()
 
 
 def array_to_qimage(pixels: np.ndarray) -> QImage:
@@ -190,7 +180,7 @@ class ThumbnailLoader(QObject):
             key = (self._generation, path)
             self._in_flight.add(key)
             self._running += 1
-            self.pool.start(_Job(partial(self._decode, *key)))
+            self.pool.start(FunctionJob(partial(self._decode, *key)))
 
     def _decode(self, generation: int, path: str) -> None:
         """Runs on a pool thread; always reports back, so the running count stays true."""
@@ -245,7 +235,7 @@ class PreviewLoader(QObject):
         if request is None:
             return
         self._busy = True
-        self.pool.start(_Job(lambda: self._render(request)))
+        self.pool.start(FunctionJob(lambda: self._render(request)))
 
     def _render(self, request: PreviewRequest) -> None:
         try:

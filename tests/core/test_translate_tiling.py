@@ -4,7 +4,6 @@ the whole image, bounded tile inputs, progress and cancel."""
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -21,14 +20,7 @@ from nectar_gui.core.translate.reference import GeneratorArch
 from nectar_gui.core.translate.tiling import plan_tiles, translate_tiles
 from nectar_gui.core.translate.translator import TorchGenerator, Translator, whole_image_limit
 
-
-@pytest.fixture(autouse=True)
-def one_thread() -> Iterator[None]:
-    """Tiny networks gain nothing from threads, and lose a lot on a busy 2-core machine."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_thread")  # see conftest.py
 
 
 def make_translator(arch: str, depth: int, *, ngf: int = 8, norm: str = "instance",
