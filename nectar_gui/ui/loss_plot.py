@@ -43,7 +43,9 @@ from nectar_gui.ui.plot_items import (
 )
 from nectar_gui.ui.plot_ranges import RangeFollower, value_bounds
 
-REDRAW_INTERVAL_MS = 500  # at most 2 redraws a second, however fast reports arrive
+# At most one redraw a second, however fast reports arrive: a redraw and its paint take
+# ~20 ms of UI-thread time, which a small model's training thread waits out for the GIL.
+REDRAW_INTERVAL_MS = 1000
 REDRAW_COST_FACTOR = 10  # … and at least 10× the time the last redraw took …
 MAX_REDRAW_INTERVAL_MS = 3000  # … but never less often than this
 DOWNSAMPLE_POINTS_PER_PIXEL = 1.5  # logged points per pixel before peak downsampling

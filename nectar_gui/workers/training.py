@@ -8,6 +8,7 @@ never. ``finished`` always fires, after an error too.
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 from PySide6.QtCore import QObject, Qt, QThread, Signal, SignalInstance, Slot
@@ -28,6 +29,12 @@ from nectar_gui.core.training.reports import (
     SampleReport,
     StartedReport,
 )
+
+# While a run trains, the UI thread's Python work (plots, samples) holds the GIL that
+# the training thread needs between its torch calls; Python hands the GIL over to a
+# waiting thread after this long (default 5 ms), so a shorter interval stalls training
+# less when the UI is busy. Restored when the run ends.
+TRAINING_SWITCH_INTERVAL_S = 0.001
 
 
 class TrainingWorker(QObject):
@@ -97,6 +104,7 @@ class TrainingRunner(QObject):
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.worker: TrainingWorker | None = None
+        self._switch_interval = sys.getswitchinterval()
         self._thread: QThread | None = None
 
     @property
@@ -118,6 +126,8 @@ class TrainingRunner(QObject):
         worker.finished.connect(thread.quit, Qt.ConnectionType.DirectConnection)
         thread.finished.connect(self._on_thread_finished)
         self.worker, self._thread = worker, thread
+        self._switch_interval = sys.getswitchinterval()
+        sys.setswitchinterval(TRAINING_SWITCH_INTERVAL_S)
         thread.start()
         self.running_changed.emit(True)
         return worker
@@ -154,6 +164,7 @@ class TrainingRunner(QObject):
     def _on_thread_finished(self) -> None:
         if self._thread is None:
             return
+        sys.setswitchinterval(self._switch_interval)
         self._thread.deleteLater()
         if self.worker is not None:
             self.worker.deleteLater()

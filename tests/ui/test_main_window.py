@@ -46,7 +46,9 @@ def _use_tiny_demo(qtbot: QtBot, win: MainWindow, kind: str = "pix2pix") -> None
         win.use_demo_dataset()
     config = win.editor.config()
     assert config is not None and config.data.root
-    overrides = {**TINY, "logging.sample_interval_s": 0.0, "logging.checkpoint_every_steps": 1000}
+    # A run that only ends when stopped: a 12-step run could finish before a test pauses it.
+    overrides = {**TINY, "logging.sample_interval_s": 0.0, "logging.checkpoint_every_steps": 1000,
+                 "optim.n_epochs": 10_000}
     if kind == "pix2pix":
         overrides["model.unet_downs"] = 5
     win.editor.set_config(config.with_overrides(overrides))

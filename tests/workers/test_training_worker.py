@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 from pytestqt.qtbot import QtBot
 
 from nectar_gui.core.checkpoints import latest_checkpoint
 from nectar_gui.core.training.reports import ErrorReport, FinishedReport
-from nectar_gui.workers.training import TrainingRunner
+from nectar_gui.workers.training import TRAINING_SWITCH_INTERVAL_S, TrainingRunner
 from tests.tiny import tiny_config
 
 TIMEOUT = 60_000
@@ -16,10 +17,15 @@ TIMEOUT = 60_000
 
 def test_run_pause_resume_stop(qtbot: QtBot, paired_data: Path, tmp_path: Path) -> None:
     runner = TrainingRunner()
-    config = tiny_config("pix2pix", paired_data, **{"logging.sample_interval_s": 0.0})
+    # Runs until stopped: a run that ended before pause() would leave nothing to pause.
+    config = tiny_config("pix2pix", paired_data, **{"logging.sample_interval_s": 0.0,
+                                                    "optim.n_epochs": 10_000})
     run_dir = tmp_path / "run"
+    before = sys.getswitchinterval()
     with qtbot.waitSignal(runner.running_changed, timeout=TIMEOUT):
         worker = runner.start(config, run_dir=run_dir)
+    # The UI hands the GIL back to the training thread quickly while a run is active.
+    assert sys.getswitchinterval() == TRAINING_SWITCH_INTERVAL_S < before
     finished: list[FinishedReport | None] = []
     worker.finished.connect(finished.append)
 
@@ -34,6 +40,7 @@ def test_run_pause_resume_stop(qtbot: QtBot, paired_data: Path, tmp_path: Path) 
     with qtbot.waitSignal(runner.running_changed, timeout=TIMEOUT) as ended:
         runner.stop()
     assert ended.args == [False]
+    assert sys.getswitchinterval() == before  # restored once the run has ended
     assert finished and finished[0] is not None and finished[0].reason == "stopped"
     checkpoint = latest_checkpoint(run_dir / "checkpoints")
     assert checkpoint is not None and checkpoint.name == f"{finished[0].step:08d}"
