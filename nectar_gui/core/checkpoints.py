@@ -264,14 +264,19 @@ def _load_state(folder: Path, map_location: str | torch.device) -> dict[str, Any
     return state
 
 
+def unsafe_global(exc: BaseException) -> str | None:
+    """The class torch.load(weights_only=True) refused to unpickle, when that was the error."""
+    found = re.search(r"Unsupported global: GLOBAL (\S+)", str(exc))
+    return found.group(1) if found else None
+
+
 def _state_problem(exc: Exception) -> str:
     """Say what torch.load's long weights-only message boils down to."""
-    text = str(exc)
-    foreign = re.search(r"Unsupported global: GLOBAL (\S+)", text)
+    foreign = unsafe_global(exc)
     if foreign:
-        return (f"{CHECKPOINT_STATE} holds a {foreign.group(1)} object, which is never "
+        return (f"{CHECKPOINT_STATE} holds a {foreign} object, which is never "
                 f"loaded because loading it could run code (not a Nectar training state)")
-    detail = re.search(r"WeightsUnpickler error:\s*(\S[^\n]*)", text)
+    detail = re.search(r"WeightsUnpickler error:\s*(\S[^\n]*)", str(exc))
     return f"{CHECKPOINT_STATE} is damaged: {detail.group(1) if detail else _first_line(exc)}"
 
 

@@ -11,7 +11,8 @@ from typing import Any
 import torch
 
 from nectar_gui.core.config import NectarConfig
-from nectar_gui.core.models import build_discriminator, build_generator, count_parameters
+from nectar_gui.core.models import count_parameters
+from nectar_gui.core.models.from_config import discriminator_for, generator_for
 from nectar_gui.core.receptive_field import receptive_field
 
 
@@ -42,14 +43,11 @@ def describe_config(config: NectarConfig) -> dict[str, Any]:
     rf = None
     with torch.device("meta"):
         for name, (cin, cout) in gens.items():
-            g = build_generator(arch=m.generator, input_nc=cin, output_nc=cout, ngf=m.ngf,
-                                norm=m.norm, dropout=m.dropout, n_blocks=m.resnet_blocks,
-                                n_downs=m.unet_downs)
+            g = generator_for(m, input_nc=cin, output_nc=cout)
             networks[name] = {"role": "generator", "description": _generator_label(config),
                               "parameters": count_parameters(g)}
         for name, cin in discs.items():
-            d = build_discriminator(arch=m.discriminator, input_nc=cin, ndf=m.ndf,
-                                    n_layers=m.d_layers, norm=m.norm)
+            d = discriminator_for(m, input_nc=cin)
             networks[name] = {"role": "discriminator",
                               "description": _discriminator_label(config, cin),
                               "parameters": count_parameters(d)}
@@ -100,13 +98,9 @@ def _network_inputs(config: NectarConfig) -> dict[str, tuple[str, int, int]]:
 
 
 def _build(config: NectarConfig, role: str, cin: int, cout: int) -> torch.nn.Module:
-    m = config.model
     if role == "generator":
-        return build_generator(arch=m.generator, input_nc=cin, output_nc=cout, ngf=m.ngf,
-                               norm=m.norm, dropout=m.dropout, n_blocks=m.resnet_blocks,
-                               n_downs=m.unet_downs)
-    return build_discriminator(arch=m.discriminator, input_nc=cin, ndf=m.ndf,
-                               n_layers=m.d_layers, norm=m.norm)
+        return generator_for(config.model, input_nc=cin, output_nc=cout)
+    return discriminator_for(config.model, input_nc=cin)
 
 
 def _leaf_output_values(net: torch.nn.Module, x: torch.Tensor) -> int:

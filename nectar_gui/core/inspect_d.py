@@ -23,7 +23,7 @@ from torch import nn
 from nectar_gui.core.checkpoints import CheckpointError, load_checkpoint
 from nectar_gui.core.config import NectarConfig
 from nectar_gui.core.inspect_d_info import MAX_JUDGED_PIXELS, JudgeError, JudgeInfo, JudgeRequest
-from nectar_gui.core.models import build_discriminator
+from nectar_gui.core.models.from_config import discriminator_for
 from nectar_gui.core.receptive_field import receptive_field
 from nectar_gui.core.rundir import RunReader
 from nectar_gui.core.runtime import DeviceError, resolve_device
@@ -31,7 +31,7 @@ from nectar_gui.core.sample_grid import SampleRecord
 from nectar_gui.core.translate.info import TranslateError
 from nectar_gui.core.translate.loading import (
     Translator,
-    _checkpoint_config,  # the one place a checkpoint's config is read
+    checkpoint_config,  # the one place a checkpoint's config is read
     open_translator,
     resolve_model_path,
 )
@@ -148,7 +148,7 @@ def open_judges(path: Path, *, step: int | None = None, device: str = "auto") ->
     try:
         folder = resolve_model_path(Path(path), step)
         ckpt = load_checkpoint(folder)
-        config = _checkpoint_config(folder, ckpt.meta)
+        config = checkpoint_config(folder, ckpt.meta)
         target = resolve_device(device)
     except (TranslateError, CheckpointError, DeviceError) as exc:
         raise JudgeError(str(exc)) from None
@@ -157,8 +157,7 @@ def open_judges(path: Path, *, step: int | None = None, device: str = "auto") ->
     for domain, name in _JUDGES[m.kind].items():
         input_nc = m.input_nc + m.output_nc if m.kind == "pix2pix" else (
             m.input_nc if domain == "A" else m.output_nc)
-        net = build_discriminator(arch=m.discriminator, input_nc=input_nc, ndf=m.ndf,
-                                  n_layers=m.d_layers, norm=m.norm)
+        net = discriminator_for(m, input_nc=input_nc)
         try:
             net.load_state_dict(ckpt.weights[name], strict=True)
         except (KeyError, RuntimeError) as exc:

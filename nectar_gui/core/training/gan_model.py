@@ -21,8 +21,9 @@ from nectar_gui.core.config import NectarConfig
 from nectar_gui.core.geometry import ReceptiveField
 from nectar_gui.core.loss_names import loss_group as loss_group  # re-exported
 from nectar_gui.core.losses import GanLoss
-from nectar_gui.core.models import build_discriminator, build_generator, init_weights
+from nectar_gui.core.models import init_weights
 from nectar_gui.core.models.fast_ops import accelerate
+from nectar_gui.core.models.from_config import discriminator_for, generator_for
 from nectar_gui.core.receptive_field import receptive_field
 from nectar_gui.core.runtime import Runtime
 
@@ -84,17 +85,11 @@ class GanModel(abc.ABC):
 
     # ---- building -----------------------------------------------------------------
     def _add_generator(self, name: str, input_nc: int, output_nc: int) -> None:
-        m = self.config.model
-        net = build_generator(arch=m.generator, input_nc=input_nc, output_nc=output_nc,
-                              ngf=m.ngf, norm=m.norm, dropout=m.dropout,
-                              n_blocks=m.resnet_blocks, n_downs=m.unet_downs)
-        self._add(name, net)
+        self._add(name, generator_for(self.config.model, input_nc=input_nc,
+                                      output_nc=output_nc))
 
     def _add_discriminator(self, name: str, input_nc: int) -> None:
-        m = self.config.model
-        net = build_discriminator(arch=m.discriminator, input_nc=input_nc, ndf=m.ndf,
-                                  n_layers=m.d_layers, norm=m.norm)
-        self._add(name, net)
+        self._add(name, discriminator_for(self.config.model, input_nc=input_nc))
 
     def _add(self, name: str, net: nn.Module) -> None:
         init_weights(net, self.config.model.init_gain)

@@ -18,7 +18,8 @@ from torch import nn
 
 from nectar_gui.core.checkpoints import CheckpointError, latest_checkpoint, load_checkpoint
 from nectar_gui.core.config import ConfigError, ModelSection, NectarConfig, parse_config
-from nectar_gui.core.models import build_generator, count_parameters
+from nectar_gui.core.models import count_parameters
+from nectar_gui.core.models.from_config import generator_for
 from nectar_gui.core.rundir import RunPaths, RunReader, complete_checkpoints
 from nectar_gui.core.runtime import DeviceError, resolve_device
 from nectar_gui.core.translate.info import GeneratorInfo, RunCheckpoints, TranslateError
@@ -131,7 +132,7 @@ def _open_checkpoint(folder: Path, device: torch.device) -> Translator:
         ckpt = load_checkpoint(folder)
     except CheckpointError as exc:
         raise TranslateError(str(exc)) from None
-    config = _checkpoint_config(folder, ckpt.meta)
+    config = checkpoint_config(folder, ckpt.meta)
     networks = _NETWORKS[config.model.kind]
     runners = {}
     for direction, name in networks.items():
@@ -146,8 +147,8 @@ def _open_checkpoint(folder: Path, device: torch.device) -> Translator:
     return Translator(info, dict(runners))
 
 
-def _checkpoint_config(folder: Path, meta: dict[str, Any]) -> NectarConfig:
-    """The config saved in the checkpoint, else the run's config.json."""
+def checkpoint_config(folder: Path, meta: dict[str, Any]) -> NectarConfig:
+    """The config saved in the checkpoint, else the run's config.json (TranslateError)."""
     data = meta.get("config")
     if not isinstance(data, dict):
         config_file = RunPaths(folder.parent.parent).config
@@ -166,9 +167,7 @@ def _checkpoint_config(folder: Path, meta: dict[str, Any]) -> NectarConfig:
 def _generator(m: ModelSection, direction: str) -> nn.Module:
     in_nc, out_nc = (m.input_nc, m.output_nc) if direction == "AtoB" else (m.output_nc,
                                                                            m.input_nc)
-    return build_generator(arch=m.generator, input_nc=in_nc, output_nc=out_nc, ngf=m.ngf,
-                           norm=m.norm, dropout=m.dropout, n_blocks=m.resnet_blocks,
-                           n_downs=m.unet_downs).eval()
+    return generator_for(m, input_nc=in_nc, output_nc=out_nc).eval()
 
 
 def _checkpoint_info(folder: Path, step: int, config: NectarConfig, net: nn.Module

@@ -34,6 +34,7 @@ from pathlib import Path
 import torch
 from torch import Tensor, nn
 
+from nectar_gui.core.checkpoints import unsafe_global
 from nectar_gui.core.models import build_generator, count_parameters
 from nectar_gui.core.translate.info import TranslateError
 
@@ -138,9 +139,9 @@ def _file_kind(path: Path) -> str | None:
 
 def _load_problem(exc: BaseException) -> str:
     text = str(exc)
-    foreign = re.search(r"Unsupported global: GLOBAL (\S+)", text)
+    foreign = unsafe_global(exc)
     if foreign:
-        return (f"it holds a {foreign.group(1)} object, which is never loaded because "
+        return (f"it holds a {foreign} object, which is never loaded because "
                 f"loading it could run code")
     if isinstance(exc, OSError) and exc.errno in (errno.EACCES, errno.EPERM):
         return "permission denied"
