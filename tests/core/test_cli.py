@@ -20,7 +20,7 @@ import pytest
 from PIL import Image
 
 from nectar_gui.cli import main
-from nectar_gui.cli_progress import ProgressPrinter
+from nectar_gui.cli.progress import ProgressPrinter
 from nectar_gui.core.training.pix2pix import Pix2PixModel
 from nectar_gui.core.training.reports import ErrorReport, LossReport, ProgressReport
 from tests.tiny import tiny_config

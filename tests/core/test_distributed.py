@@ -21,7 +21,7 @@ import torch
 import torch.distributed as dist
 from safetensors.torch import load_file
 
-from nectar_gui import cli
+from nectar_gui.cli import train as cli
 from nectar_gui.core.checkpoints import load_checkpoint
 from nectar_gui.core.rundir import RunReader
 from nectar_gui.core.training.control import TrainingControl
@@ -167,7 +167,7 @@ def test_ctrl_c_delivered_twice_under_torchrun_still_stops_cleanly(
     monkeypatch.setenv("WORLD_SIZE", "2")
     monkeypatch.setenv("RANK", "1")
     control = TrainingControl()
-    previous = cli._install_stop_handlers(control)
+    previous = cli.install_stop_handlers(control)
     try:
         handler = signal.getsignal(signal.SIGINT)
         assert callable(handler)
