@@ -93,7 +93,7 @@ class Heartbeat:
 def gui_rate(app: QApplication, config: NectarConfig, workspace: Path,
              heartbeat: Heartbeat) -> float:
     """Steps per second of the same run started from the main window."""
-    from nectar_gui.ui.main_window import MainWindow
+    from nectar_gui.ui.shell.main_window import MainWindow
 
     settings = QSettings(str(workspace / "settings.ini"), QSettings.Format.IniFormat)
     window = MainWindow(workspace=workspace, settings=settings)

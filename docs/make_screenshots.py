@@ -36,7 +36,7 @@ class Shooter:
 
     def __init__(self, app: QApplication, workspace: Path, out: Path, *, quick: bool,
                  steps: int) -> None:
-        from nectar_gui.ui.main_window import MainWindow
+        from nectar_gui.ui.shell.main_window import MainWindow
         from nectar_gui.workers.engine import EngineLoader
 
         self.app, self.out, self.quick, self.steps = app, out, quick, steps
@@ -136,7 +136,7 @@ class Shooter:
 
     def translate(self, run: Path) -> None:
         """The run's generator on a held-out label map, side by side and split."""
-        from nectar_gui.ui.translate_model import ModelChoice
+        from nectar_gui.ui.translate.model import ModelChoice
 
         w = self.window
         tab = w.translate_tab

@@ -123,8 +123,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     started = time.perf_counter()
     app, ours = _make_app(list(sys.argv[1:] if argv is None else argv))
     args = parse_args(ours)
-    from nectar_gui.ui.app_icon import APP_ID, app_icon
-    from nectar_gui.ui.main_window import MainWindow
+    from nectar_gui.ui.shell.app_icon import APP_ID, app_icon
+    from nectar_gui.ui.shell.main_window import MainWindow
     from nectar_gui.workers.engine import EngineLoader
 
     app.setDesktopFileName(APP_ID)  # Wayland and X11 match the window to our .desktop file

@@ -1,4 +1,4 @@
-"""Render the application icon (nectar_gui/resources/icons/nectar.svg) for the platforms.
+"""Render the application icon (resources/icons/nectar.svg) for the platforms.
 
 Writes into ``packaging/build-icons/`` (generated, not committed):
   png/nectar-<size>.png                       16 … 1024 px
@@ -6,7 +6,7 @@ Writes into ``packaging/build-icons/`` (generated, not committed):
   nectar.ico                                  Windows (16 … 256 px in one file)
   nectar.icns                                 macOS (16 … 1024 px in one file)
 
-The drawing is ``nectar_gui.ui.app_icon.render_icon`` — the same function that makes the
+The drawing is ``nectar_gui.ui.shell.app_icon.render_icon`` — the same function that makes the
 window icon at run time — so every copy matches. Run with the project's virtualenv:
 ``.venv/bin/python packaging/make_icons.py``.
 """
@@ -23,7 +23,7 @@ from PIL import Image
 from PySide6.QtCore import QBuffer, QByteArray, QIODevice
 from PySide6.QtGui import QGuiApplication, QImage
 
-from nectar_gui.ui.app_icon import APP_ID, icon_svg, render_icon
+from nectar_gui.ui.shell.app_icon import APP_ID, icon_svg, render_icon
 
 PNG_SIZES = (16, 24, 32, 48, 64, 128, 256, 512, 1024)
 HICOLOR_SIZES = (16, 24, 32, 48, 64, 128, 256, 512)

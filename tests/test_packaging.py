@@ -23,10 +23,10 @@ from PySide6.QtWidgets import QApplication
 
 import nectar_gui
 from nectar_gui.app import parse_args, run_folder_for
-from nectar_gui.ui.app_icon import APP_ID, ICON_SIZES, app_icon, render_icon
+from nectar_gui.ui.shell.app_icon import APP_ID, ICON_SIZES, app_icon, render_icon
 
 ROOT = Path(__file__).resolve().parents[1]
-LINUX = ROOT / "packaging" / "linux"
+LINUX = ROOT / "resources" / "linux"
 MIME_NS = "{http://www.freedesktop.org/standards/shared-mime-info}"
 
 
@@ -159,7 +159,7 @@ def test_checkpoint_files_open_their_run(tmp_path: Path) -> None:
 
 @pytest.mark.skipif(sys.platform == "win32", reason="POSIX shell scripts")
 def test_shell_scripts_parse() -> None:
-    for script in (ROOT / "packaging" / "smoke", LINUX / "install-desktop-entry"):
+    for script in (ROOT / "packaging" / "smoke", ROOT / "packaging" / "linux" / "install-desktop-entry"):
         assert script.stat().st_mode & 0o111, f"{script} is not executable"
         done = subprocess.run(["bash", "-n", script], capture_output=True, text=True,
                               check=False)

@@ -59,10 +59,11 @@ def _build_wheel(work: Path) -> Path:
     """Build from a clean copy of the sources: stale build/ leftovers can't leak in."""
     src = work / "src"
     src.mkdir()
-    for name in ("pyproject.toml", "README.md"):
+    for name in ("pyproject.toml", "setup.py", "README.md"):
         shutil.copy2(ROOT / name, src / name)
-    shutil.copytree(ROOT / "nectar_gui", src / "nectar_gui",
-                    ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    for folder in ("nectar_gui", "resources"):
+        shutil.copytree(ROOT / folder, src / folder,
+                        ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
     _run([sys.executable, "-m", "build", "--wheel", "--no-isolation", "--outdir",
           work / "dist", src], cwd=work)
     (wheel,) = (work / "dist").glob("nectar_gui-*.whl")
@@ -99,8 +100,10 @@ def test_wheel_carries_the_resources(installed: tuple[Path, Path, Path]) -> None
     wheel, _, _ = installed
     names = set(zipfile.ZipFile(wheel).namelist())
     for preset in ("pix2pix", "cyclegan", "demo-pix2pix", "demo-cyclegan"):
-        assert f"nectar_gui/resources/presets/{preset}.json" in names
-    assert "nectar_gui/resources/icons/nectar.svg" in names
+        assert f"nectar_gui/_resources/presets/{preset}.json" in names
+    assert "nectar_gui/_resources/icons/nectar.svg" in names
+    for linux in ("desktop", "metainfo.xml", "mime.xml"):
+        assert f"nectar_gui/_resources/linux/io.github.nectar_gui.NectarGUI.{linux}" in names
     assert "nectar_gui/py.typed" in names
     assert not [n for n in names if n.startswith(("tests/", "bench/", "packaging/"))]
 

@@ -14,9 +14,9 @@ from pytestqt.qtbot import QtBot
 
 from nectar_gui.core.config import NectarConfig, load_config
 from nectar_gui.core.presets import load_preset
-from nectar_gui.ui.build_summary import BuildSummary
-from nectar_gui.ui.config_editor import ConfigEditor
-from nectar_gui.ui.config_fields import FieldEditor, OptionalIntField
+from nectar_gui.ui.config.editor import ConfigEditor
+from nectar_gui.ui.config.fields import FieldEditor, OptionalIntField
+from nectar_gui.ui.config.summary import BuildSummary
 from nectar_gui.workers.describe import torch_ready
 
 TIMEOUT = 30_000

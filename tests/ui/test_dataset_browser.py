@@ -15,7 +15,7 @@ from pytestqt.qtbot import QtBot
 
 from nectar_gui.core.config import DataSection
 from nectar_gui.core.data import ScanResult
-from nectar_gui.ui.dataset_browser import DatasetBrowser
+from nectar_gui.ui.dataset.browser import DatasetBrowser
 from nectar_gui.workers.dataset import DemoOptions
 
 TIMEOUT = 20_000

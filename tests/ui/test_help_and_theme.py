@@ -19,10 +19,10 @@ from PySide6.QtGui import (
 from PySide6.QtWidgets import QApplication, QMessageBox
 from pytestqt.qtbot import QtBot
 
-from nectar_gui.ui import help_dialogs
-from nectar_gui.ui.main_window import MainWindow
-from nectar_gui.ui.plot_colours import DARK_PLOT, LIGHT_PLOT
-from nectar_gui.ui.theme import THEME_KEY, Theme, ThemeManager, light_palette
+from nectar_gui.ui.shell import help as help_dialogs
+from nectar_gui.ui.shell.main_window import MainWindow
+from nectar_gui.ui.shell.theme import THEME_KEY, Theme, ThemeManager, light_palette
+from nectar_gui.ui.widgets.plots.colours import DARK_PLOT, LIGHT_PLOT
 from nectar_gui.workers.engine import EngineLoader
 
 TIMEOUT = 60_000

@@ -8,7 +8,7 @@ from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
 from nectar_gui.core.sample_grid import SampleRecord
-from nectar_gui.ui.main_window import MainWindow
+from nectar_gui.ui.shell.main_window import MainWindow
 from tests.fields import patchgan_field
 from tests.ui.test_main_window import TIMEOUT, _use_tiny_demo, window
 

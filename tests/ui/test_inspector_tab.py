@@ -16,7 +16,7 @@ from nectar_gui.core.patch_scores import most_fake
 from nectar_gui.core.rundir import RunReader, RunWriter
 from nectar_gui.core.sample_grid import SampleRecord
 from nectar_gui.ui.inspector import InspectorTab
-from nectar_gui.ui.sample_view import SampleView
+from nectar_gui.ui.training.sample_view import SampleView
 from tests.fields import patchgan_field
 from tests.ui.inspector_helpers import cyclegan_sample, pix2pix_sample
 

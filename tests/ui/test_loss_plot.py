@@ -13,8 +13,8 @@ from PySide6.QtCore import QPoint, Qt
 from PySide6.QtWidgets import QApplication
 
 from nectar_gui.core.training.reports import LossReport
-from nectar_gui.ui.loss_history import LossHistory, ema, read_loss_csv
-from nectar_gui.ui.loss_plot import LossPlot
+from nectar_gui.ui.training.loss_history import LossHistory, ema, read_loss_csv
+from nectar_gui.ui.training.loss_plot import LossPlot
 
 CYCLEGAN = ("G_A", "G_B", "cycle_A", "cycle_B", "idt_A", "idt_B", "D_A", "D_B")
 
@@ -122,7 +122,7 @@ def test_epoch_markers_where_the_epoch_changes(plot: LossPlot) -> None:
     plot.add_points(records(range(1, 51), steps_per_epoch=10))  # epochs 0 … 4
     plot.refresh()
     assert plot.epoch_marker_steps() == [11.0, 21.0, 31.0, 41.0]
-    lines = [line for _plot, line in plot._epoch_lines]
+    lines = [line for _plot, line in plot._markers.lines]
     assert len(lines) == 2 * 4  # one per epoch change in each of the two plots
     assert sorted({line.value() for line in lines}) == [11.0, 21.0, 31.0, 41.0]
 

@@ -13,8 +13,8 @@ from PySide6.QtWidgets import QFileDialog, QLineEdit, QMessageBox
 from pytestqt.qtbot import QtBot
 
 from nectar_gui.core.checkpoints import latest_checkpoint
-from nectar_gui.ui.main_actions import RunState
-from nectar_gui.ui.main_window import MainWindow
+from nectar_gui.ui.shell.actions import RunState
+from nectar_gui.ui.shell.main_window import MainWindow
 from nectar_gui.workers.dataset import DemoOptions
 from tests.tiny import TINY
 

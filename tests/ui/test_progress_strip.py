@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from nectar_gui.core.training.reports import ProgressReport
-from nectar_gui.ui.progress_strip import ProgressStrip
+from nectar_gui.ui.training.progress_strip import ProgressStrip
 
 
 def report(step: int) -> ProgressReport:

@@ -12,7 +12,7 @@ import pytest
 from nectar_gui.core.geometry import ReceptiveField
 from nectar_gui.core.rundir import RunReader, RunWriter, SampleRecord
 from nectar_gui.core.training.reports import SampleReport
-from nectar_gui.ui.sample_view import SampleView, arrange
+from nectar_gui.ui.training.sample_view import SampleView, arrange
 
 CYCLE_NAMES = ("real_A", "fake_B", "rec_A", "real_B", "fake_A", "rec_B", "idt_A", "idt_B")
 

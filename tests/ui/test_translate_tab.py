@@ -14,9 +14,9 @@ from PySide6.QtGui import QDragEnterEvent, QDropEvent, QGuiApplication, QImage, 
 from PySide6.QtWidgets import QApplication, QFileDialog, QMessageBox
 from pytestqt.qtbot import QtBot
 
-from nectar_gui.ui import translate_tab as tab_module
-from nectar_gui.ui.translate_batch import BatchDialog
-from nectar_gui.ui.translate_tab import TranslateTab
+from nectar_gui.ui.translate import batch_flow as batch_flow_module
+from nectar_gui.ui.translate.batch import BatchDialog
+from nectar_gui.ui.translate.tab import TranslateTab
 from nectar_gui.workers.translate_batch import BatchRequest
 from tests.tiny_generators import cyclegan_run, reference_pth, write_photo
 
@@ -241,7 +241,7 @@ def _batch_answer(monkeypatch: pytest.MonkeyPatch, out: Path) -> None:
                ) -> BatchRequest:
         return BatchRequest(tuple(inputs), out, direction, ".png", "skip", 32)
 
-    monkeypatch.setattr(tab_module, "ask_batch", answer)
+    monkeypatch.setattr(batch_flow_module, "ask_batch", answer)
 
 
 def test_batch_folder_lists_the_broken_file(qtbot: QtBot, tab: TranslateTab, dialogs: Dialogs,
@@ -327,7 +327,7 @@ def test_main_window_has_the_tab_and_refreshes_its_runs(qtbot: QtBot, tmp_path: 
                                                         dialogs: Dialogs,
                                                         monkeypatch: pytest.MonkeyPatch
                                                         ) -> None:
-    from nectar_gui.ui.main_window import MainWindow
+    from nectar_gui.ui.shell.main_window import MainWindow
 
     settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
     window = MainWindow(workspace=tmp_path / "ws", settings=settings)

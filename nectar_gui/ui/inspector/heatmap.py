@@ -15,7 +15,7 @@ names.
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtGui import QColor, QImage
+from PySide6.QtGui import QColor
 
 from nectar_gui.core.geometry import ReceptiveField
 from nectar_gui.core.patch_scores import ScoreScale, nearest_cells_along
@@ -68,13 +68,6 @@ def heat_rgba(readings: np.ndarray, scale: ScoreScale, rf: ReceptiveField,
     rgba[:, :, :3] = cell_colours[rows[:, None], cols[None, :]]
     rgba[:, :, 3] = 255
     return rgba
-
-
-def rgba_to_qimage(rgba: np.ndarray) -> QImage:
-    """An owned QImage of a uint8 (H, W, 4) array."""
-    array = np.ascontiguousarray(rgba)
-    height, width = array.shape[:2]
-    return QImage(array.data, width, height, 4 * width, QImage.Format.Format_RGBA8888).copy()
 
 
 def cell_boundaries(indices: np.ndarray) -> list[int]:

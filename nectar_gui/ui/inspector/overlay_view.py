@@ -31,10 +31,9 @@ from nectar_gui.ui.inspector.heatmap import (
     cell_boundaries,
     cell_index_maps,
     heat_rgba,
-    rgba_to_qimage,
 )
-from nectar_gui.ui.inspector.zoom_view import FIT_MARGIN, ZoomPanView
-from nectar_gui.ui.sample_view import to_qimage
+from nectar_gui.ui.widgets.images import rgba_to_qimage, to_qimage
+from nectar_gui.ui.widgets.zoom_view import FIT_MARGIN, ZoomPanView
 
 Cell = tuple[int, int]
 EXPORT_MIN_SIDE = 768  # small images are exported scaled up by a whole factor to this size

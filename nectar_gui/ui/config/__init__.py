@@ -1,0 +1,1 @@
+"""The configuration panel: an editor generated from the config schema, and what it builds."""

@@ -1,0 +1,1 @@
+"""The Dataset tab: layout detection, thumbnails, problems, and what the model sees."""

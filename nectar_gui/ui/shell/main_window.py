@@ -1,0 +1,250 @@
+"""The workbench window: it composes the tabs, docks, toolbar and status bar.
+
+What happens behind them lives beside this file: ``live_run`` (the training run),
+``opened_run`` (a followed run folder), ``demo_flow`` (welcome page starts),
+``settings_store`` (what is remembered), ``actions`` (menus and their states).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QSettings
+from PySide6.QtGui import QCloseEvent
+from PySide6.QtWidgets import QMainWindow, QMessageBox, QTabWidget
+
+from nectar_gui.core.config import ConfigError, NectarConfig
+from nectar_gui.ui.config.panel import ConfigPanel
+from nectar_gui.ui.dataset.browser import DatasetBrowser
+from nectar_gui.ui.inspector import InspectorTab
+from nectar_gui.ui.shell.actions import MainActions, RunState
+from nectar_gui.ui.shell.demo_flow import DemoFlow
+from nectar_gui.ui.shell.docks import add_docks
+from nectar_gui.ui.shell.live_run import LiveRun, ask_stop_to_close
+from nectar_gui.ui.shell.log_panel import LogPanel
+from nectar_gui.ui.shell.opened_run import OpenedRun
+from nectar_gui.ui.shell.readiness import start_problem
+from nectar_gui.ui.shell.run_views import RunViews
+from nectar_gui.ui.shell.settings_store import WindowSettings
+from nectar_gui.ui.shell.status import StatusFields
+from nectar_gui.ui.shell.welcome import WelcomePage
+from nectar_gui.ui.training.view import TrainingView
+from nectar_gui.ui.translate.tab import TranslateTab
+from nectar_gui.workers.engine import EngineLoader
+from nectar_gui.workers.training import TrainingWorker
+
+INSPECTOR_TIP = ("Where the discriminator thinks each sample looks real or fake, patch by "
+                 "patch, and which pixels each patch covers")
+TRANSLATE_TIP = ("Use a trained model on your own images: translate, compare before and "
+                 "after, save, do whole folders")
+
+
+class MainWindow(QMainWindow):
+    """The Nectar GUI workbench.
+
+    Args:
+        workspace: folder for new runs (``runs/``) and the demo dataset (``demo-data/``).
+        settings: where layout, recent runs and the last config persist.
+    """
+
+    def __init__(self, *, workspace: Path, settings: QSettings) -> None:
+        super().__init__()
+        self.workspace = workspace
+        self.settings = settings
+        self.store = WindowSettings(settings)
+        self._close_when_stopped = False
+        self._build_ui()
+        self._connect()
+        self._restore_state()
+        self._on_live_state_changed(RunState.IDLE)
+
+    # ---- building ---------------------------------------------------------------------
+    def _build_ui(self) -> None:
+        self.setWindowTitle("Nectar GUI[*]")  # [*]: where the unsaved-changes mark goes
+        self.config_panel = ConfigPanel()
+        self.editor, self.build_summary = self.config_panel.editor, self.config_panel.summary
+        self.dataset_browser = DatasetBrowser()
+        self.dataset_browser.set_demo_folder(str(self.workspace / "demo-data"))
+        self.training_view = TrainingView()
+        self.inspector = InspectorTab()
+        self.translate_tab = TranslateTab(workspace=self.workspace, settings=self.settings)
+        self.welcome = WelcomePage()  # a tab on first launch, or from Help → Welcome page
+        self.log_panel = LogPanel()
+        self.tabs = QTabWidget()
+        self.tabs.setDocumentMode(True)
+        for widget, title, tip in ((self.dataset_browser, "Dataset", ""),
+                                   (self.training_view, "Training", ""),
+                                   (self.inspector, "Inspector", INSPECTOR_TIP),
+                                   (self.translate_tab, "Translate", TRANSLATE_TIP)):
+            self.tabs.setTabToolTip(self.tabs.addTab(widget, title), tip)
+        self.setCentralWidget(self.tabs)
+        self.config_dock = add_docks(self, self.config_panel, self.log_panel)
+        self.actions_ = MainActions(self, self.settings)
+        self.status = StatusFields(self.statusBar())
+        views = RunViews(self.training_view, self.inspector, self.log_panel)
+        self.live = LiveRun(self, workspace=self.workspace, views=views)
+        self.runner = self.live.runner
+        self.opened = OpenedRun(self, views=views)
+        self.demo = DemoFlow(self, tabs=self.tabs, welcome=self.welcome,
+                             browser=self.dataset_browser, editor=self.editor,
+                             log_panel=self.log_panel,
+                             start=lambda: self.start_training() is not None)
+
+    def _connect(self) -> None:
+        a = self.actions_
+        a.start.triggered.connect(self.start_training)
+        a.pause.triggered.connect(self.live.toggle_pause)
+        a.stop.triggered.connect(self.stop_training)
+        a.save_checkpoint.triggered.connect(self.runner.save_now)
+        a.open_run.triggered.connect(
+            lambda: self.opened.ask_and_open(self.workspace / "runs", training=self.runner.running))
+        a.resume_run.triggered.connect(self._on_resume_run_triggered)
+        a.recent_selected.connect(self.open_run)
+        a.welcome.triggered.connect(self.show_welcome)
+        self.opened.opened.connect(a.set_opened_run)
+        self.opened.opened.connect(self._on_run_shown)
+        self.live.state_changed.connect(self._on_live_state_changed)
+        self.live.run_started.connect(self._on_run_shown)
+        self.live.checkpoint_saved.connect(self._on_live_checkpoint_saved)
+        self.live.ended.connect(self._on_live_ended)
+        self.editor.validity_changed.connect(lambda _valid: self._update_actions())
+        self.editor.config_changed.connect(self._on_editor_config_changed)
+        self.editor.modified_changed.connect(self.setWindowModified)
+        self.dataset_browser.root_changed.connect(self._on_dataset_root_changed)
+        self.dataset_browser.demo_ready.connect(lambda _root: self._update_actions())
+        self.tabs.currentChanged.connect(self._on_tabs_current_changed)
+        self.welcome.translate_requested.connect(
+            lambda: self.tabs.setCurrentWidget(self.translate_tab))
+        self.training_view.sample_view.image_activated.connect(
+            self._on_sample_view_image_activated)
+
+    # ---- state --------------------------------------------------------------------------
+    def _restore_state(self) -> None:
+        self.store.restore_window(self)
+        try:
+            last = self.store.last_config()
+        except ConfigError:
+            last = None
+            self.log_panel.append_message("The last session's config could not be read; "
+                                          "starting from the preset.", "warning")
+        if last is not None:
+            self.editor.set_config(last)
+        config = self.editor.config()
+        if config is not None:
+            self._on_editor_config_changed(config)
+            if config.data.root:
+                self.dataset_browser.set_root(config.data.root)
+        self.actions_.set_recent(self.recent_runs())
+        if self.store.take_first_launch():
+            self.show_welcome()
+
+    @property
+    def _state(self) -> RunState:
+        return self.live.state
+
+    def recent_runs(self) -> list[str]:
+        """Run folders opened or started lately, newest first (File → Recent runs)."""
+        return self.store.recent_runs()
+
+    def _update_actions(self) -> None:
+        self.actions_.update(self._state, can_start=start_problem(self.editor.config()) is None)
+
+    # ---- training -----------------------------------------------------------------------
+    def start_training(self, *, resume_dir: Path | None = None) -> TrainingWorker | None:
+        """Start a new run from the editor's config (or resume ``resume_dir``)."""
+        if self.runner.running:
+            return None
+        problem = None if resume_dir else start_problem(self.editor.config())
+        if problem:
+            QMessageBox.information(self, "Cannot start yet", problem)
+            return None
+        config = self.live.config_to_resume(resume_dir) if resume_dir else self.editor.config()
+        if config is None:
+            return None
+        self.opened.close()
+        return self.live.start(config, resume_dir=resume_dir)
+
+    def stop_training(self) -> None:
+        """Stop after the current step (a checkpoint is saved first)."""
+        self.live.stop()
+
+    def _on_live_state_changed(self, state: RunState) -> None:
+        self.editor.set_read_only(state is not RunState.IDLE)
+        self._update_actions()
+
+    def _on_run_shown(self, path: Path) -> None:
+        """A run started, or a run folder was opened: show it and remember it."""
+        self.tabs.setCurrentWidget(self.training_view)
+        self.actions_.set_recent(self.store.remember_run(path))
+        self._update_actions()
+
+    def _on_live_checkpoint_saved(self, step: int) -> None:
+        self.statusBar().showMessage(f"Checkpoint saved at step {step:,}", 5000)
+        self.translate_tab.refresh_runs()  # the new checkpoint becomes pickable
+
+    def _on_live_ended(self) -> None:
+        self.translate_tab.refresh_runs()
+        if self._close_when_stopped:
+            self.close()
+
+    # ---- runs ---------------------------------------------------------------------------
+    def open_run(self, folder: str | Path) -> None:
+        """Show a run folder read-only, following it live if another process writes it."""
+        self.opened.open(Path(folder), training=self.runner.running)
+
+    def _on_resume_run_triggered(self) -> None:
+        path = self.actions_.opened_run
+        if path is not None:
+            self.start_training(resume_dir=path)
+
+    # ---- tabs and docks -----------------------------------------------------------------
+    def show_welcome(self) -> None:
+        """Show the welcome page as the first tab and switch to it."""
+        self.demo.show_welcome()
+
+    def use_demo_dataset(self) -> None:
+        """Use the built-in demo dataset for the current model kind (generated once)."""
+        self.demo.use_demo_dataset()
+
+    def _on_editor_config_changed(self, config: NectarConfig) -> None:
+        self.dataset_browser.set_model_kind(config.model.kind)
+        self.dataset_browser.set_data_config(config.data)
+        self._update_actions()
+
+    def _on_dataset_root_changed(self, root: str) -> None:
+        self.editor.set_data_root(root)
+        self._update_actions()
+
+    def _on_tabs_current_changed(self, _index: int) -> None:  # Translate: room for images
+        self.config_dock.setVisible(self.tabs.currentWidget() is not self.translate_tab)
+
+    def _on_sample_view_image_activated(self, name: str) -> None:
+        view = self.training_view.sample_view
+        sample = view.current_sample()
+        if sample is not None:
+            self.inspector.show_sample(sample, name, live=view.is_live())
+            self.tabs.setCurrentWidget(self.inspector)
+
+    def attach_engine_loader(self, loader: EngineLoader) -> None:
+        """Show the device, and fill the About box, once torch has loaded."""
+        self.status.attach_engine_loader(loader, self.log_panel)
+        self.actions_.attach_engine_loader(loader)
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        if self.runner.running:
+            # Never block the window while the step finishes and the checkpoint is
+            # written: ask the run to stop and close once its thread has ended.
+            event.ignore()
+            if not self._close_when_stopped and ask_stop_to_close(self):
+                self._close_when_stopped = True
+                self.stop_training()
+                self.statusBar().showMessage("Stopping and saving a checkpoint; the window "
+                                             "closes when it is done…")
+            return
+        self.hide()  # joining background helpers below may take a moment
+        self.opened.close()
+        for part in (self.dataset_browser, self.config_panel, self.translate_tab, self.inspector):
+            part.shutdown()
+        self.config_dock.setVisible(True)  # hidden only while Translate is shown
+        self.store.save_window(self, self.editor.config())
+        event.accept()

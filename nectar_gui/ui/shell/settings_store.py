@@ -1,0 +1,76 @@
+"""What the window remembers between sessions: layout, the last config, recent runs.
+
+Everything lives in one QSettings (under ``$NECTAR_GUI_HOME/settings.ini`` when that
+variable is set), so tests and a portable install keep their own.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from PySide6.QtCore import QSettings
+from PySide6.QtWidgets import QMainWindow
+
+from nectar_gui.core.config import ConfigError, NectarConfig, parse_config
+
+MAX_RECENT = 8
+DEFAULT_SIZE = (1280, 800)
+
+
+class WindowSettings:
+    """Typed access to the main window's QSettings keys."""
+
+    def __init__(self, settings: QSettings) -> None:
+        self.settings = settings
+
+    def restore_window(self, window: QMainWindow) -> None:
+        """Geometry and dock/toolbar state of the last session, or the default size."""
+        geometry = self.settings.value("window/geometry")
+        if geometry is not None:
+            window.restoreGeometry(geometry)
+        else:
+            window.resize(*DEFAULT_SIZE)
+        state = self.settings.value("window/state")
+        if state is not None:
+            window.restoreState(state)
+
+    def save_window(self, window: QMainWindow, config: NectarConfig | None) -> None:
+        """Layout and (when valid) the editor's config; written to disk at once."""
+        self.settings.setValue("window/geometry", window.saveGeometry())
+        self.settings.setValue("window/state", window.saveState())
+        if config is not None:
+            self.settings.setValue("config/last", config.to_json())
+        self.settings.sync()
+
+    def last_config(self) -> NectarConfig | None:
+        """The last session's config; None if there is none.
+
+        Raises:
+            ConfigError: the stored config no longer validates (e.g. an older schema).
+        """
+        text = self.settings.value("config/last")
+        if not isinstance(text, str):
+            return None
+        try:
+            return parse_config(json.loads(text))
+        except ValueError as exc:  # not JSON at all
+            raise ConfigError(str(exc)) from None
+
+    def recent_runs(self) -> list[str]:
+        """Run folders opened or started lately, newest first."""
+        value = self.settings.value("runs/recent", [])
+        runs = [value] if isinstance(value, str) else value if isinstance(value, list) else []
+        return [r for r in runs if isinstance(r, str)]
+
+    def remember_run(self, path: Path) -> list[str]:
+        """Put ``path`` first in the recent runs; returns the new list."""
+        runs = [str(path)] + [r for r in self.recent_runs() if r != str(path)]
+        self.settings.setValue("runs/recent", runs[:MAX_RECENT])
+        return runs[:MAX_RECENT]
+
+    def take_first_launch(self) -> bool:
+        """True the first time the app starts (the welcome page is shown then)."""
+        first = not self.settings.value("welcome/seen", False, type=bool)
+        self.settings.setValue("welcome/seen", True)
+        return first

@@ -1,0 +1,1 @@
+"""The Training tab: loss plots, live samples and the progress strip."""

@@ -1,0 +1,1 @@
+"""The Translate tab: pick a model, open any image, translate, compare, save; batches."""

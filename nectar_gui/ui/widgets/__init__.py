@@ -1,0 +1,1 @@
+"""Widgets that several tabs share (zoom/pan and pyramid views, the sample scrubber, plots)."""

@@ -1,0 +1,1 @@
+"""pyqtgraph helpers shared by every plot: theme colours, curve items, range following."""
