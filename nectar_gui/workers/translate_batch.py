@@ -252,7 +252,7 @@ def _translate_file(translator: Translates, request: BatchRequest, source: Path,
     try:
         pixels = as_hwc(np.asarray(decode_image(source)))
     except ImageReadError as exc:
-        raise _FileProblem(f"not a readable image ({exc.reason})") from exc
+        raise _FileProblem(exc.reason) from exc
     except MemoryError as exc:
         raise _FileProblem("too large to open in the memory available") from exc
     try:

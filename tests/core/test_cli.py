@@ -81,7 +81,7 @@ def test_empty_dataset_folder(capsys: pytest.CaptureFixture[str], workdir: Path)
     (workdir / "empty").mkdir()
     before = tree(workdir)
     result = run_cli(capsys, "train", "--preset", "demo-pix2pix", "--data", "empty")
-    error_line(result, "empty", "is empty", "put images in one of the layouts", "trainA/")
+    error_line(result, "empty", "is empty", "expected one of the layouts", "trainA/")
     assert tree(workdir) == before  # in particular no runs/<name>-<time>/
 
 
@@ -89,7 +89,7 @@ def test_empty_dataset_folder_in_a_real_process(tmp_path: Path) -> None:
     (tmp_path / "empty").mkdir()
     result = run_cli_process("train", "--preset", "demo-pix2pix", "--data", "empty",
                              "--run-dir", "run", cwd=tmp_path)
-    error_line(result, "is empty", "put images in one of the layouts")
+    error_line(result, "is empty", "expected one of the layouts")
     assert result[0] == 1
     assert sorted(p.name for p in tmp_path.iterdir()) == ["empty"]
 
@@ -112,7 +112,7 @@ def test_images_directly_in_the_folder_point_one_level_up(
     Image.new("RGB", (64, 32)).save(workdir / "train" / "0001.png")
     result = run_cli(capsys, "train", "--preset", "demo-pix2pix", "--data", "train",
                      "--run-dir", "run")
-    error_line(result, "choose the folder above it")
+    error_line(result, f"inside the dataset {workdir}", "choose that folder instead")
     assert not (workdir / "run").exists()
 
 
@@ -153,11 +153,42 @@ def test_odd_files_among_the_images_train_anyway(capsys: pytest.CaptureFixture[s
     assert status == 0, err
     assert "nectar: error" not in err and "Traceback" not in err
     broken = [ln for ln in err.splitlines() if "broken.jpg" in ln]
-    assert len(broken) == 1 and broken[0].startswith("warning: cannot read")
+    assert len(broken) == 1 and broken[0].startswith("warning: A|B · ")
     assert "truncated" in broken[0] and "training skips it" in broken[0]
-    assert not any("notes.txt" in ln for ln in err.splitlines())
+    notes = [ln for ln in err.splitlines() if "notes.txt" in ln]  # said once, as skipped
+    assert len(notes) == 1 and "not images and were skipped" in notes[0]
     assert (workdir / "run" / "checkpoints" / "LATEST").read_text().strip() == "00000003"
     assert "Training completed at step 3" in err
+
+
+def test_many_broken_files_print_a_count_and_the_log_keeps_them_all(
+        capsys: pytest.CaptureFixture[str], paired_data: Path, workdir: Path) -> None:
+    data = workdir / "data"
+    shutil.copytree(paired_data, data)
+    for i in range(15):
+        (data / "train" / f"bad{i:02d}.png").write_bytes(b"\x89PNG\r\n\x1a\n cut")
+    config = tiny_config_file(workdir, data, **{"logging.max_steps": 1})
+    status, _, err = run_cli(capsys, "train", "--config", config, "--run-dir", "run")
+    assert status == 0, err
+    named = [ln for ln in err.splitlines() if "bad" in ln and ".png" in ln]
+    assert len(named) == 10 and len(set(named)) == 10  # each file once, the first ten
+    assert "… and 5 more dataset problems; the run folder's log.txt lists them all" in err
+    log = (workdir / "run" / "log.txt").read_text(encoding="utf-8")
+    assert sum("dataset check: A|B · " in ln for ln in log.splitlines()) == 15
+
+
+def test_only_broken_files_say_so_without_blaming_the_layout(
+        capsys: pytest.CaptureFixture[str], workdir: Path) -> None:
+    for side in ("trainA", "trainB"):
+        (workdir / "data" / side).mkdir(parents=True)
+        (workdir / "data" / side / "x.jpg").write_bytes(b"not a jpeg")
+    result = run_cli(capsys, "train", "--preset", "demo-cyclegan", "--data", "data",
+                     "--run-dir", "run")
+    line = error_line(result, "No readable images", "unaligned layout", "2 of 2 image files")
+    assert "expected one of the layouts" not in line
+    assert not (workdir / "run").exists()
+    warnings = [ln for ln in result[2].splitlines() if ln.startswith("warning:")]
+    assert sorted(w.split(" · ")[0] for w in warnings) == ["warning: A", "warning: B"]
 
 
 def test_negative_learning_rate(capsys: pytest.CaptureFixture[str], workdir: Path,

@@ -110,10 +110,19 @@ def test_unknown_layout_names_folder_and_layouts(tmp_path: Path) -> None:
     assert "\n" not in message
 
 
-def test_folder_of_images_suggests_parent(tmp_path: Path) -> None:
-    make_image(tmp_path / "x.png")
-    with pytest.raises(DatasetError, match="choose the folder above it"):
-        detect_layout(tmp_path)
+def test_folder_inside_a_dataset_suggests_the_dataset(tmp_path: Path) -> None:
+    make_image(tmp_path / "trainA" / "a.png")
+    make_image(tmp_path / "trainB" / "b.png")
+    with pytest.raises(DatasetError, match="inside the dataset .* choose that folder") as info:
+        detect_layout(tmp_path / "trainA")
+    assert info.value.short in str(info.value) and "expected one" not in info.value.short
+
+
+def test_loose_images_are_told_to_go_into_a_layout(tmp_path: Path) -> None:
+    make_image(tmp_path / "photos" / "x.png")
+    with pytest.raises(DatasetError, match="its image sits directly in it") as info:
+        detect_layout(tmp_path / "photos")
+    assert "folder above" not in str(info.value)
 
 
 def test_forced_wrong_layout(tmp_path: Path) -> None:
@@ -159,12 +168,16 @@ def test_scan_reports_truncated_jpeg_by_name(tmp_path: Path) -> None:
     result = scan_dataset(detect_layout(tmp_path), channels_a=3, channels_b=3, min_size=16,
                           progress=lambda done, total: calls.append((done, total)))
     assert [p.path for p in result.errors] == [str(bad)]
-    assert "broken.jpg" in result.errors[0].message
+    assert result.errors[0].message == "the file is cut short (truncated or still being copied)"
+    assert result.errors[0].side == "A|B"  # an aligned file holds both sides
     assert bad not in result.layout_ok.files_a and len(result.layout_ok.files_a) == 4
     warned = {Path(p.path).name for p in result.warnings if p.path}
     assert warned == {"small.png", "odd.png"}
     assert any("mix modes" in p.message for p in result.warnings)
-    assert not any("readme" in p.message for p in result.problems)
+    assert not any("readme" in p.message for p in (*result.errors, *result.warnings))
+    (skipped,) = [p for p in result.problems if p.severity == "info"]
+    assert "1 other file(s) are not images" in skipped.message and "readme.txt" in skipped.message
+    assert result.counts["skipped"] == 1
     assert calls[-1] == (5, 5) and len(calls) == 5
     assert result.counts["unreadable"] == 1 and result.counts["small"] == 1
 

@@ -11,6 +11,7 @@ import pytest
 from PIL import Image
 from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
 from PySide6.QtGui import QDropEvent
+from PySide6.QtWidgets import QLabel
 from pytestqt.qtbot import QtBot
 
 from nectar_gui.core.config import DataSection
@@ -84,7 +85,7 @@ def test_demo_button_writes_the_demo_and_shows_counts(
     assert browser.header.summary_label.text() == f"<b>{expected}</b>"
     _wait_for_scan(qtbot, browser)
     files = 8 if kind == "cyclegan" else 4
-    assert browser.problems.status.text() == f"All {files} files read fine."
+    assert browser.problems.status.text() == f"All {files} images read fine."
 
 
 def test_unknown_layout_shows_the_reason_and_the_layouts(qtbot: QtBot, browser: DatasetBrowser,
@@ -95,7 +96,28 @@ def test_unknown_layout_shows_the_reason_and_the_layouts(qtbot: QtBot, browser: 
         assert not browser.set_root(tmp_path)
     assert browser.body.currentWidget() is browser.layout_help
     message = browser.layout_help.message.text()
-    assert str(tmp_path) in message and "expected one of the layouts" in message
+    assert str(tmp_path) in message
+    # The panel lists the layouts once, under the message, not again inside it.
+    assert "expected one of the layouts" not in message
+    assert any("Expected one of these layouts" in label.text()
+               for label in browser.layout_help.findChildren(QLabel))
+
+
+def test_a_folder_of_images_gets_advice_that_matches(qtbot: QtBot, browser: DatasetBrowser,
+                                                     tmp_path: Path) -> None:
+    """Inside a dataset: pick the dataset. Loose images: put them in a layout."""
+    for side in ("trainA", "trainB"):
+        (tmp_path / "set" / side).mkdir(parents=True)
+        (tmp_path / "set" / side / "broken.jpg").write_bytes(b"not a jpeg")
+    assert not browser.set_root(tmp_path / "set" / "trainA")
+    message = browser.layout_help.message.text()
+    assert f"inside the dataset {tmp_path / 'set'}" in message and "choose that" in message
+    (tmp_path / "loose").mkdir()
+    for i in range(3):
+        _png(tmp_path / "loose" / f"{i}.png", 8, 8)
+    assert not browser.set_root(tmp_path / "loose")
+    message = browser.layout_help.message.text()
+    assert "its 3 images sit directly in it" in message and "folder above" not in message
     assert browser.layout_help.isVisible()
     assert browser.model.rowCount() == 0
 
@@ -149,7 +171,10 @@ def test_truncated_jpeg_is_listed_and_selectable(qtbot: QtBot, browser: DatasetB
         browser.set_root(tmp_path)
     assert done.args[0].counts["unreadable"] == 1
     texts = browser.problems.problems()
-    assert any(t.startswith("cannot read broken.jpg") for t in texts), texts
+    # Once, with its side, the file name once and the reason in plain words.
+    assert texts.count("A|B · broken.jpg: the file is cut short (truncated or still being "
+                       "copied)") == 1, texts
+    assert browser.problems.status.text().startswith("1 of 4 images unreadable")
 
     problem_list = browser.problems.list
     row = next(i for i, t in enumerate(texts) if "broken.jpg" in t)

@@ -107,7 +107,7 @@ def test_batch_lists_a_broken_file_and_writes_the_others(qtbot: QtBot, runner: T
         runner.batch(BatchRequest(inputs, tmp_path / "out", "AtoB", ".jpg"))
     result: BatchResult = done.args[0]
     assert [f.path.name for f in result.failed] == ["broken.png"]
-    assert "not a readable image" in result.failed[0].reason
+    assert result.failed[0].reason == "not an image, or in a format that cannot be read"
     assert sorted(p.name for p in result.written) == ["img0_AtoB.jpg", "img1_AtoB.jpg",
                                                       "img2_AtoB.jpg"]
     for i in range(3):

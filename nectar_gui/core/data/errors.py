@@ -17,7 +17,23 @@ def expected_layouts(split: str = "train") -> str:
 
 
 class DatasetError(ValueError):
-    """A dataset folder cannot be used; the message names the folder and what to do."""
+    """A dataset folder cannot be used; the message names the folder and what to do.
+
+    Args:
+        message: the whole message, for a terminal or a log.
+        short: the same without the list of accepted layouts, for a screen that shows
+            that list beside it anyway (the Dataset tab). Defaults to ``message``.
+    """
+
+    def __init__(self, message: str, *, short: str | None = None) -> None:
+        super().__init__(message)
+        self.short = short or message
+
+
+def layout_error(short: str, split: str) -> DatasetError:
+    """``short`` followed by the accepted layouts (the tail every layout message has)."""
+    return DatasetError(f"{short} — expected one of the layouts: {expected_layouts(split)}",
+                        short=short)
 
 
 class ImageReadError(Exception):

@@ -12,12 +12,13 @@ without paying for it.
 from __future__ import annotations
 
 import struct
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
-from PIL import Image, ImageOps
+from PIL import Image, ImageOps, UnidentifiedImageError
 
 from nectar_gui.core.data.errors import ImageReadError
 
@@ -34,6 +35,10 @@ _HIGH_DEPTH_MODES = frozenset({"I", "I;16", "I;16B", "I;16L", "I;16N", "F"})
 _ALPHA_MODES = frozenset({"LA", "La", "PA", "RGBa"})
 _DECODE_ERRORS = (OSError, ValueError, SyntaxError, EOFError, struct.error,
                   Image.DecompressionBombError)
+# Pillow warns "Truncated File Read" (EXIF of a cut-short file) through ``warnings``,
+# which would print raw library text next to our own message about the same file; the
+# decode that follows fails and is reported in plain words instead.
+warnings.filterwarnings("ignore", message="Truncated File Read", module=r"PIL\..*")
 # EXIF orientations 5–8 rotate by 90° and so swap width and height.
 _EXIF_ORIENTATION = 0x0112
 _TRANSPOSED_ORIENTATIONS = frozenset({5, 6, 7, 8})
@@ -77,7 +82,7 @@ def decode_image(path: str | Path) -> Image.Image:
             oriented = ImageOps.exif_transpose(img)
             return _normalise_mode(oriented if oriented is not None else img)
     except _DECODE_ERRORS as exc:
-        raise ImageReadError(path, _reason(exc)) from exc
+        raise ImageReadError(path, _reason(exc, path)) from exc
 
 
 def load_image(path: str | Path, channels: int) -> Image.Image:
@@ -118,7 +123,7 @@ def inspect_image(path: str | Path) -> ImageInfo:
                 width, height = height, width
             has_alpha = _normalise_mode(img).mode == "RGBA"
     except _DECODE_ERRORS as exc:
-        raise ImageReadError(path, _reason(exc)) from exc
+        raise ImageReadError(path, _reason(exc, path)) from exc
     return ImageInfo(width=width, height=height, mode=mode, has_alpha=has_alpha)
 
 
@@ -202,6 +207,20 @@ def _over_white(img: Image.Image) -> Image.Image:
     return Image.alpha_composite(background, img).convert("RGB")
 
 
-def _reason(exc: BaseException) -> str:
+def _reason(exc: BaseException, path: str | Path) -> str:
+    """What went wrong, in plain words and without the path (messages show it once)."""
     text = str(exc).strip()
+    lowered = text.lower()
+    if isinstance(exc, UnidentifiedImageError):
+        return "not an image, or in a format that cannot be read"
+    if isinstance(exc, Image.DecompressionBombError):
+        return "too many pixels to decode safely (Pillow's decompression-bomb limit)"
+    if isinstance(exc, FileNotFoundError):
+        return "the file no longer exists"
+    if isinstance(exc, PermissionError):
+        return "no permission to read the file"
+    if "truncated" in lowered or isinstance(exc, EOFError):
+        return "the file is cut short (truncated or still being copied)"
+    for form in (str(path), Path(path).name):
+        text = text.replace(f"'{form}'", "the file").replace(form, "the file")
     return text or type(exc).__name__

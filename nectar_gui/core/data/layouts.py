@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from nectar_gui.core.data.errors import DatasetError, expected_layouts
+from nectar_gui.core.data.errors import DatasetError, expected_layouts, layout_error
 from nectar_gui.core.data.images import list_images
 
 LayoutKind = Literal["aligned", "paired", "unaligned"]
@@ -71,13 +71,13 @@ def detect_layout(root: str | Path, *, split: str = "train",
             found = _try_kind(kind, root, split)
             if found is not None:
                 return found
-        raise DatasetError(_no_layout_message(root, split))
+        raise layout_error(_no_layout_message(root, split), split)
     if layout not in _KINDS:
         raise DatasetError(f"Unknown dataset layout {layout!r} for {root} — choose auto or "
                            f"one of the layouts: {expected_layouts(split)}")
     found = _try_kind(layout, root, split)
     if found is None:
-        raise DatasetError(_wrong_layout_message(root, split, layout))
+        raise layout_error(_wrong_layout_message(root, split, layout), split)
     return found
 
 
@@ -112,14 +112,12 @@ def unmatched_files(layout: DatasetLayout) -> tuple[list[Path], list[Path]]:
 
 def _check_folder(root: Path, split: str) -> None:
     if not root.exists():
-        raise DatasetError(f"Dataset folder {root} does not exist — choose a folder with "
-                           f"one of the layouts: {expected_layouts(split)}")
+        raise layout_error(f"Dataset folder {root} does not exist", split)
     if not root.is_dir():
-        raise DatasetError(f"Dataset path {root} is a file, not a folder — choose the "
-                           f"folder holding one of the layouts: {expected_layouts(split)}")
+        raise layout_error(f"Dataset path {root} is a file, not a folder — choose the "
+                           "folder holding the dataset", split)
     if not any(not p.name.startswith(".") for p in root.iterdir()):
-        raise DatasetError(f"Dataset folder {root} is empty — put images in one of the "
-                           f"layouts: {expected_layouts(split)}")
+        raise layout_error(f"Dataset folder {root} is empty", split)
 
 
 def _has_kind(kind: LayoutKind, root: Path, split: str) -> bool:
@@ -174,13 +172,18 @@ def _first_by_stem(files: list[Path]) -> dict[str, Path]:
 
 
 def _no_layout_message(root: Path, split: str) -> str:
-    hint = ""
-    if list_images(root):
-        hint = " (it holds images itself: choose the folder above it)"
-    elif others := split_names(root):
-        hint = f" (splits found: {', '.join(others)})"
-    return (f"Dataset folder {root} has no {split}/, {split}A/ + {split}B/ or A/ + B/"
-            f"{hint} — expected one of the layouts: {expected_layouts(split)}")
+    """What is wrong with a folder in none of the layouts, and where to look instead."""
+    missing = f"Dataset folder {root} has no {split}/, {split}A/ + {split}B/ or A/ + B/"
+    images = list_images(root)
+    if images and any(_has_kind(kind, root.parent, split) for kind in _KINDS):
+        return (f"{missing}: it is a folder inside the dataset {root.parent} — choose "
+                "that folder instead")
+    if images:
+        held = "its image sits" if len(images) == 1 else f"its {len(images):,} images sit"
+        return f"{missing}: {held} directly in it — move them into one of the layouts"
+    if others := split_names(root):
+        return f"{missing} (splits found: {', '.join(others)} — pick one of them as the split)"
+    return missing
 
 
 def _wrong_layout_message(root: Path, split: str, layout: LayoutKind) -> str:
@@ -189,5 +192,4 @@ def _wrong_layout_message(root: Path, split: str, layout: LayoutKind) -> str:
               "unaligned": f"{split}A/ + {split}B/ folders"}[layout]
     found = [k for k in _KINDS if _has_kind(k, root, split)]
     seen = f"; it looks {' or '.join(found)} — set the layout to auto" if found else ""
-    return (f"Dataset folder {root} is not in the {layout} layout: it has no "
-            f"{wanted}{seen}. Expected layouts: {expected_layouts(split)}")
+    return f"Dataset folder {root} is not in the {layout} layout: it has no {wanted}{seen}"

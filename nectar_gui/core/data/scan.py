@@ -20,10 +20,10 @@ from pathlib import Path
 from typing import Literal
 
 from nectar_gui.core.data.errors import ImageReadError
-from nectar_gui.core.data.images import ImageInfo, inspect_image
+from nectar_gui.core.data.images import IMAGE_SUFFIXES, ImageInfo, inspect_image
 from nectar_gui.core.data.layouts import DatasetLayout, unmatched_files
 
-Severity = Literal["error", "warning"]
+Severity = Literal["error", "warning", "info"]
 Results = dict[Path, ImageInfo | ImageReadError]
 Finding = tuple[Path, str]
 
@@ -35,11 +35,16 @@ _ASPECT_TOLERANCE = 0.02
 
 @dataclass(frozen=True)
 class Problem:
-    """One finding; ``path`` is None when it is about a folder or the whole dataset."""
+    """One finding; ``path`` is None when it is about a folder or the whole dataset.
+
+    ``side`` says which images a file holds — "A", "B", or "A|B" for an aligned file —
+    so a list of file names from two folders stays readable.
+    """
 
     path: str | None
     message: str
     severity: Severity
+    side: str | None = None
 
 
 @dataclass(frozen=True)
@@ -84,22 +89,46 @@ def scan_dataset(layout: DatasetLayout, *, channels_a: int, channels_b: int, min
     small = _small_images(layout, results, min_size)
     odd = _odd_shapes(layout.files_a, results) if layout.kind == "aligned" else []
     lonely = _unpaired_files(layout)
-    problems = [Problem(str(e.path), str(e), "error")
+    problems = [Problem(e.path, e.reason, "error", side=_side(layout, Path(e.path)))
                 for e in results.values() if isinstance(e, ImageReadError)]
     problems += _listed(small, "more images are smaller than the minimum size")
     problems += _listed(odd, "more aligned images have an unusual shape")
     for files_side, channels in ((layout.files_a, channels_a), (layout.files_b, channels_b)):
         problems += _mode_warnings(files_side, results, channels)
     problems += _listed(lonely, "more files have no partner with the same name")
-    if not layout_ok.files_a or (layout.kind == "unaligned" and not layout_ok.files_b):
+    if not has_readable_images(layout_ok):
         problems.append(Problem(None, f"Dataset folder {layout.root} has no readable "
                                 "images left — fix or replace the files listed above", "error"))
+    others = _other_files(files)
+    if others:
+        problems.append(Problem(None, f"{len(others):,} other file(s) are not images and were "
+                                f"skipped (e.g. {others[0].name})", "info"))
     counts = {"files": len(results), "unreadable": len(results) - _readable(results),
+              "skipped": len(others),
               "items_a": len(layout_ok.files_a), "items_b": len(layout_ok.files_b),
               "small": len(small), "odd_shape": len(odd), "unmatched": len(lonely),
               "errors": sum(p.severity == "error" for p in problems),
               "warnings": sum(p.severity == "warning" for p in problems)}
     return ScanResult(layout_ok, tuple(problems), counts)
+
+
+def has_readable_images(layout: DatasetLayout) -> bool:
+    """Whether ``layout`` (as restricted by a scan) still has something to train on."""
+    return bool(layout.files_a) and (layout.kind != "unaligned" or bool(layout.files_b))
+
+
+def _side(layout: DatasetLayout, path: Path) -> str:
+    if layout.kind == "aligned":
+        return "A|B"
+    return "A" if path in layout.files_a else "B"
+
+
+def _other_files(files: Iterable[Path]) -> list[Path]:
+    """Non-image, non-hidden files beside the images (notes, archives…), by name."""
+    folders = {p.parent for p in files}
+    return sorted((p for folder in folders for p in folder.iterdir()
+                   if p.is_file() and not p.name.startswith(".")
+                   and p.suffix.lower() not in IMAGE_SUFFIXES), key=lambda p: p.name)
 
 
 def _inspect_all(files: list[Path], progress: Callable[[int, int], None] | None,

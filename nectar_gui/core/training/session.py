@@ -30,7 +30,8 @@ from nectar_gui.core.config import ConfigError, NectarConfig
 from nectar_gui.core.data.datasets import EpochSampler, build_dataset
 from nectar_gui.core.data.errors import DatasetError
 from nectar_gui.core.data.layouts import detect_layout
-from nectar_gui.core.data.scan import Problem, scan_dataset
+from nectar_gui.core.data.scan import has_readable_images, scan_dataset
+from nectar_gui.core.data.scan_report import problem_line, shown_problem_lines
 from nectar_gui.core.rundir import RunDirError, RunReader, RunWriter, check_run_folder
 from nectar_gui.core.runtime import DeviceError, Runtime, rng_state, seed_everything, set_rng_state
 from nectar_gui.core.training.control import TrainingControl
@@ -108,6 +109,7 @@ class TrainingSession:
         self.writer: RunWriter | None = None
         self.counters = Counters()
         self._dataset: Any = None
+        self._scan_log: list[str] = []
         self._elapsed_before = 0.0
         self._t0 = time.monotonic()
 
@@ -142,6 +144,8 @@ class TrainingSession:
         resumed_from = self._load_resume_point() if opts.resume else None
         if run_dir is not None:
             self.writer = RunWriter.create(run_dir, cfg.to_json(), resume=opts.resume)
+            for line in self._scan_log:
+                self.writer.log(f"dataset check: {line}")
         if opts.resume:
             yield from self._restore(resumed_from)
         yield StartedReport(step=self.counters.step, epoch=self.counters.epoch,
@@ -161,12 +165,18 @@ class TrainingSession:
                                f"train CycleGAN on it instead")
         scan = scan_dataset(layout, channels_a=cfg.model.input_nc,
                             channels_b=cfg.model.output_nc, min_size=8)
-        for problem in scan.problems:
-            yield LogReport(_problem_text(problem), level="warning")
+        usable = has_readable_images(scan.layout_ok)
+        lines = [problem_line(p, skipped=usable) for p in scan.problems if p.path or usable]
+        self._scan_log = lines  # all of them go to log.txt once the run folder exists
+        for line in shown_problem_lines(lines, usable=usable):
+            yield LogReport(line, level="warning")
+        if not usable:
+            raise DatasetError(f"No readable images to train on in {layout.root} "
+                               f"({layout.kind} layout, split {layout.split!r}): "
+                               f"{scan.counts['unreadable']:,} of {scan.counts['files']:,} "
+                               "image files could not be decoded — fix or replace them")
         self._dataset = build_dataset(cfg.data, input_nc=cfg.model.input_nc,
                                       output_nc=cfg.model.output_nc, layout=scan.layout_ok)
-        if len(self._dataset) == 0:
-            raise DatasetError(f"No readable images in {layout.root}; see the problems above")
 
     def _load_resume_point(self) -> Path | None:
         """Load the newest checkpoint into the model and counters; None if there is none."""
@@ -306,16 +316,6 @@ class TrainingSession:
             self.writer = None
         if self.runtime is not None:
             self.runtime.close()
-
-
-def _problem_text(problem: Problem) -> str:
-    """A scan finding as one line; unreadable files are skipped, so say that too."""
-    text = problem.message
-    if problem.path and problem.path not in text:
-        text = f"{problem.path}: {text}"
-    if problem.path and problem.severity == "error":
-        text += "; training skips it (replace or remove the file)"
-    return text
 
 
 def auto_workers(device: torch.device) -> int:

@@ -202,6 +202,23 @@ class ConfigEditor(QWidget):
         baseline = dict(values) if mark_clean else None
         self._push(_State(values, self._preset, baseline), "Set configuration")
 
+    def baseline_config(self) -> NectarConfig | None:
+        """The config "Unsaved changes" compares with (last loaded, saved or preset)."""
+        return validate(self._baseline, self._specs).config
+
+    def restore_session(self, config: NectarConfig, *, preset: str,
+                        baseline: NectarConfig | None) -> None:
+        """Show the last session's config as it was left: its preset, and whether it had
+        unsaved changes (against ``baseline``; None: ``config`` counts as saved).
+
+        Not an undo step: a new session starts with an empty history.
+        """
+        values = flatten(config)
+        name = preset if preset in preset_names() else self._preset
+        clean = flatten(baseline) if baseline is not None else dict(values)
+        self._restore(_State(values, name, clean))
+        self._undo_stack.clear()
+
     def set_data_root(self, path: str) -> None:
         """Set the dataset folder (an undoable edit, like typing it)."""
         self._on_field_committed("data.root", path or None)
@@ -218,8 +235,11 @@ class ConfigEditor(QWidget):
         self._push(_State(values, name, dict(values)), f"Switch to preset {name}")
 
     def reset_to_preset(self) -> None:
-        """Set every field back to the current preset's value (undoable)."""
-        self._push(_State(flatten(load_preset(self._preset)), self._preset), "Reset to preset")
+        """Set every field back to the current preset's value, keeping the dataset folder
+        (a preset names no dataset; undoable)."""
+        values = flatten(load_preset(self._preset))
+        values["data.root"] = self._values["data.root"]
+        self._push(_State(values, self._preset), "Reset to preset")
 
     def load_file(self, path: str | Path) -> bool:
         """Load a config JSON file; on failure explain why and keep the current settings."""

@@ -50,7 +50,8 @@ class ConfigHeader(QWidget):
                                 "setting; Undo brings your settings back.")
         self._preset.setMinimumWidth(160)
         self._reset = QPushButton("Reset")
-        self._reset.setToolTip("Set every field back to the selected preset's value.")
+        self._reset.setToolTip("Set every field back to the selected preset's value (the "
+                               "dataset folder stays).")
         self._modified = named_label("● Unsaved changes", "modifiedMarker")
         self._modified.setToolTip("The settings differ from the last file loaded or saved.")
         self._modified.hide()

@@ -31,8 +31,9 @@ from PySide6.QtWidgets import (
 )
 
 from nectar_gui.core.config import DataSection
-from nectar_gui.core.data import DatasetError, DatasetLayout
+from nectar_gui.core.data import DatasetError, DatasetLayout, ScanResult
 from nectar_gui.core.data.demo import DemoKind
+from nectar_gui.core.data.scan import has_readable_images
 from nectar_gui.ui.dataset.file_check import FileCheck
 from nectar_gui.ui.dataset.items import BrowserItem, detect_splits, items_for, kind_note, summary
 from nectar_gui.ui.dataset.panels import DatasetHeader, EmptyState, LayoutHelp
@@ -62,10 +63,12 @@ class DatasetBrowser(QWidget):
     root_changed = Signal(str)  # a dataset folder was chosen and its layout detected
     demo_ready = Signal(str)  # the demo dataset was written to this folder
     scan_finished = Signal(object)  # ScanResult, or None when cancelled or failed
+    problem_changed = Signal(object)  # str (why this dataset cannot train) or None
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._root: Path | None = None
+        self._problem: str | None = None
         self._layouts: dict[str, DatasetLayout] = {}
         self._cfg = DataSection()
         self._model_kind = "cyclegan"
@@ -145,7 +148,7 @@ class DatasetBrowser(QWidget):
         self.grid.selectionModel().currentChanged.connect(self._on_grid_current_changed)
         self.preview.shuffle_requested.connect(
             lambda: self.feed.shuffle(self._current_item(), self._channels))
-        self.check.finished.connect(self.scan_finished)
+        self.check.finished.connect(self._on_check_finished)
         self.problems.rescan_requested.connect(self.start_scan)
         self.problems.problem_activated.connect(self.select_path)
 
@@ -166,9 +169,11 @@ class DatasetBrowser(QWidget):
         self.pages.setCurrentIndex(1)
         try:
             self._layouts = detect_splits(self._root, self._cfg)
-        except DatasetError as exc:
-            self._show_layout_error(str(exc))
+        except DatasetError as exc:  # the layouts are listed beside it: the short form
+            self._show_layout_error(exc.short)
+            self._set_problem(f"The dataset folder cannot be used: {exc.short}")
             return False
+        self._set_problem(None)
         self.body.setCurrentWidget(self.splitter)
         self.header.set_summary(summary(self._layouts))
         self.header.set_note(kind_note(self._layouts, self._model_kind))
@@ -180,6 +185,7 @@ class DatasetBrowser(QWidget):
         """Forget the folder and show the empty state."""
         self.cancel_scan()
         self._root, self._layouts = None, {}
+        self._set_problem(None)
         self.model.set_items([])
         self.header.set_splits([])
         self.pages.setCurrentIndex(0)
@@ -277,6 +283,23 @@ class DatasetBrowser(QWidget):
             self.demo_ready.emit(path)
 
     # ---- showing ------------------------------------------------------------------------
+    def problem(self) -> str | None:
+        """Why the folder shown cannot be trained on (None: nothing known against it)."""
+        return self._problem
+
+    def _set_problem(self, problem: str | None) -> None:
+        if problem != self._problem:
+            self._problem = problem
+            self.problem_changed.emit(problem)
+
+    def _on_check_finished(self, result: ScanResult | None) -> None:
+        # Only the split that trains decides; browsing val/ says nothing about train/.
+        if result is not None and result.layout_ok.split == self._cfg.split:
+            self._set_problem(None if has_readable_images(result.layout_ok) else
+                              f"No readable images in {result.layout_ok.root}: every image "
+                              "file failed to decode (Dataset tab → Problems)")
+        self.scan_finished.emit(result)
+
     def _show_layout_error(self, message: str) -> None:
         self._layouts = {}
         self.model.set_items([])

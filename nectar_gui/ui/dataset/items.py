@@ -110,12 +110,14 @@ def kind_note(layouts: dict[str, DatasetLayout], model_kind: str) -> str:
 
 
 def problem_text(problem: Problem) -> str:
-    """A problem's message with its folder path shortened to the file name."""
+    """One line: the side and file name, then what is wrong (the path is in the tooltip)."""
     if problem.path is None:
         return problem.message
     name = Path(problem.path).name
     message = problem.message.replace(problem.path, name)
-    return message if name in message else f"{name}: {message}"
+    if name not in message:
+        message = f"{name}: {message}"
+    return f"{problem.side} · {message}" if problem.side else message
 
 
 def _split_order(split: str) -> tuple[int, str]:

@@ -86,23 +86,18 @@ class ProblemsPanel(QWidget):
         self.list.clear()
         style = self.style()
         icons = {"error": style.standardIcon(QStyle.StandardPixmap.SP_MessageBoxCritical),
-                 "warning": style.standardIcon(QStyle.StandardPixmap.SP_MessageBoxWarning)}
+                 "warning": style.standardIcon(QStyle.StandardPixmap.SP_MessageBoxWarning),
+                 "info": style.standardIcon(QStyle.StandardPixmap.SP_MessageBoxInformation)}
         for problem in result.problems:
             item = QListWidgetItem(icons[problem.severity], problem_text(problem))
-            item.setToolTip(problem.message)
+            item.setToolTip(problem.path or problem.message)
             item.setData(PathRole, problem.path)
             self.list.addItem(item)
-        files = result.counts.get("files", 0)
-        errors, warnings = len(result.errors), len(result.warnings)
         if not result.problems:
-            self.status.setText(f"All {files:,} files read fine.")
             placeholder = QListWidgetItem("No problems found.")
             placeholder.setFlags(Qt.ItemFlag.NoItemFlags)
             self.list.addItem(placeholder)
-        else:
-            left_out = " Unreadable files are left out of training." if errors else ""
-            self.status.setText(f"{_plural(errors, 'error')}, {_plural(warnings, 'warning')} "
-                                f"in {files:,} files.{left_out}")
+        self.status.setText(status_text(result))
 
     def set_idle(self, text: str) -> None:
         """No scan running: show ``text`` (e.g. "Check cancelled")."""
@@ -118,6 +113,20 @@ class ProblemsPanel(QWidget):
         path = item.data(PathRole)
         if isinstance(path, str) and path:
             self.problem_activated.emit(path)
+
+
+def status_text(result: ScanResult) -> str:
+    """One line over the list: what was read, what failed, what was skipped."""
+    counts = result.counts
+    files, unreadable = counts.get("files", 0), counts.get("unreadable", 0)
+    warnings = len(result.warnings)
+    skipped = counts.get("skipped", 0)
+    skipped_text = f" {_plural(skipped, 'other file')} skipped (not images)." if skipped else ""
+    if not result.errors and not warnings:
+        return f"All {files:,} images read fine.{skipped_text}"
+    left_out = " Unreadable images are left out of training." if unreadable else ""
+    return (f"{unreadable:,} of {files:,} images unreadable, "
+            f"{_plural(warnings, 'warning')}.{left_out}{skipped_text}")
 
 
 def _plural(n: int, word: str) -> str:

@@ -72,8 +72,9 @@ class MainActions(QObject):
                                             "Ctrl+Shift+S", "Save a checkpoint now")
         self.open_run = self._action("Open run…", sp.SP_DirOpenIcon, "Ctrl+Shift+O",
                                      "Open a run folder, finished or still being written")
-        self.resume_run = self._action("Resume run", sp.SP_MediaSeekForward, "Ctrl+Shift+R",
-                                       "Continue the opened run from its last checkpoint")
+        self.resume_run = self._action("Continue from checkpoint", sp.SP_MediaSeekForward,
+                                       "Ctrl+Shift+R",
+                                       "Train the opened run on from its last checkpoint")
         self.quit = self._action("Quit", sp.SP_DialogCloseButton, "Ctrl+Q", "Quit Nectar GUI")
         self.quit.triggered.connect(self.window.close)
         self.quit.setMenuRole(QAction.MenuRole.QuitRole)
@@ -148,13 +149,20 @@ class MainActions(QObject):
     def set_opened_run(self, path: Path | None) -> None:
         self.opened_run = path
 
-    def update(self, state: RunState, *, can_start: bool) -> None:
-        """Enable what makes sense in ``state``."""
+    def update(self, state: RunState, *, start_problem: str | None) -> None:
+        """Enable what makes sense in ``state``; a disabled Start says why in its tooltip."""
         idle = state is RunState.IDLE
         active = state in (RunState.RUNNING, RunState.PAUSED)
-        self.start.setEnabled(idle and can_start)
+        self.start.setEnabled(idle and start_problem is None)
+        self.start.setToolTip(f"Cannot start yet: {start_problem}" if idle and start_problem
+                              else "Start training with this configuration (Ctrl+Return)")
         self.pause.setEnabled(active)
-        self.pause.setText("Resume" if state is RunState.PAUSED else "Pause")
+        paused = state is RunState.PAUSED
+        self.pause.setText("Resume" if paused else "Pause")
+        self.pause.setIcon(self.window.style().standardIcon(
+            QStyle.StandardPixmap.SP_MediaPlay if paused else QStyle.StandardPixmap.SP_MediaPause))
+        self.pause.setToolTip("Resume the paused run (Ctrl+P)" if paused
+                              else "Pause after the current step (Ctrl+P)")
         self.stop.setEnabled(active)
         self.save_checkpoint.setEnabled(active)
         self.open_run.setEnabled(idle)

@@ -38,7 +38,8 @@ class LiveRun(QObject):
     """
 
     state_changed = Signal(object)  # RunState
-    run_started = Signal(object)  # Path: the run folder a new or resumed run writes
+    run_started = Signal()  # a run was asked to start (its folder may not exist yet)
+    run_folder_ready = Signal(object)  # Path: the run folder exists and is being written
     checkpoint_saved = Signal(int)  # step
     ended = Signal()  # the training thread has finished
 
@@ -63,9 +64,11 @@ class LiveRun(QObject):
         self.views.clear()
         worker = self.runner.start(config, run_dir=run_dir, resume=resume_dir is not None)
         self._connect_worker(worker)
-        self.training_view.set_source(f"Training live → {run_dir}")
+        # A new run's folder is made only once its data checked out: name it then.
+        self.training_view.set_source(f"Resuming {run_dir}" if resume_dir else
+                                      "Starting a new run…")
         self.training_view.progress.set_busy("Setting up (loading data and building networks)…")
-        self.run_started.emit(run_dir)
+        self.run_started.emit()
         self._set_state(RunState.RUNNING)
         return worker
 
@@ -125,6 +128,9 @@ class LiveRun(QObject):
 
     def _on_worker_started(self, report: StartedReport) -> None:
         self.log_panel.append_message(f"Started on {report.device}")
+        if report.run_dir:
+            self.training_view.set_source(f"Training live → {report.run_dir}")
+            self.run_folder_ready.emit(Path(report.run_dir))
 
     def _on_worker_history(self, report: HistoryReport) -> None:
         self.training_view.loss_plot.add_points(report.metrics)

@@ -13,19 +13,21 @@ from PySide6.QtCore import QSettings
 from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import QMainWindow, QMessageBox, QTabWidget
 
-from nectar_gui.core.config import ConfigError, NectarConfig
+from nectar_gui.core.config import ConfigError
 from nectar_gui.ui.config.panel import ConfigPanel
 from nectar_gui.ui.dataset.browser import DatasetBrowser
 from nectar_gui.ui.inspector import InspectorTab
 from nectar_gui.ui.shell.actions import MainActions, RunState
+from nectar_gui.ui.shell.config_link import link_config_and_dataset, show_config
 from nectar_gui.ui.shell.demo_flow import DemoFlow
 from nectar_gui.ui.shell.docks import add_docks
 from nectar_gui.ui.shell.live_run import LiveRun, ask_stop_to_close
 from nectar_gui.ui.shell.log_panel import LogPanel
 from nectar_gui.ui.shell.opened_run import OpenedRun
 from nectar_gui.ui.shell.readiness import start_problem
+from nectar_gui.ui.shell.recent_runs import RecentRuns
 from nectar_gui.ui.shell.run_views import RunViews
-from nectar_gui.ui.shell.settings_store import WindowSettings
+from nectar_gui.ui.shell.settings_store import EditorSession, WindowSettings
 from nectar_gui.ui.shell.status import StatusFields
 from nectar_gui.ui.shell.welcome import WelcomePage
 from nectar_gui.ui.training.view import TrainingView
@@ -81,6 +83,7 @@ class MainWindow(QMainWindow):
         self.config_dock = add_docks(self, self.config_panel, self.log_panel)
         self.actions_ = MainActions(self, self.settings)
         self.status = StatusFields(self.statusBar())
+        self.recent = RecentRuns(self, store=self.store, actions=self.actions_)
         views = RunViews(self.training_view, self.inspector, self.log_panel)
         self.live = LiveRun(self, workspace=self.workspace, views=views)
         self.runner = self.live.runner
@@ -102,16 +105,15 @@ class MainWindow(QMainWindow):
         a.recent_selected.connect(self.open_run)
         a.welcome.triggered.connect(self.show_welcome)
         self.opened.opened.connect(a.set_opened_run)
-        self.opened.opened.connect(self._on_run_shown)
+        self.opened.opened.connect(self._on_run_opened)
         self.live.state_changed.connect(self._on_live_state_changed)
-        self.live.run_started.connect(self._on_run_shown)
+        self.live.run_started.connect(lambda: self.tabs.setCurrentWidget(self.training_view))
+        self.live.run_folder_ready.connect(self.recent.remember)
         self.live.checkpoint_saved.connect(self._on_live_checkpoint_saved)
         self.live.ended.connect(self._on_live_ended)
         self.editor.validity_changed.connect(lambda _valid: self._update_actions())
-        self.editor.config_changed.connect(self._on_editor_config_changed)
         self.editor.modified_changed.connect(self.setWindowModified)
-        self.dataset_browser.root_changed.connect(self._on_dataset_root_changed)
-        self.dataset_browser.demo_ready.connect(lambda _root: self._update_actions())
+        link_config_and_dataset(self.editor, self.dataset_browser, changed=self._update_actions)
         self.tabs.currentChanged.connect(self._on_tabs_current_changed)
         self.welcome.translate_requested.connect(
             lambda: self.tabs.setCurrentWidget(self.translate_tab))
@@ -122,19 +124,19 @@ class MainWindow(QMainWindow):
     def _restore_state(self) -> None:
         self.store.restore_window(self)
         try:
-            last = self.store.last_config()
+            last = self.store.last_session()
         except ConfigError:
             last = None
             self.log_panel.append_message("The last session's config could not be read; "
                                           "starting from the preset.", "warning")
         if last is not None:
-            self.editor.set_config(last)
+            self.editor.restore_session(last.config, preset=last.preset,
+                                        baseline=last.baseline)
         config = self.editor.config()
         if config is not None:
-            self._on_editor_config_changed(config)
+            show_config(self.dataset_browser, config)
             if config.data.root:
                 self.dataset_browser.set_root(config.data.root)
-        self.actions_.set_recent(self.recent_runs())
         if self.store.take_first_launch():
             self.show_welcome()
 
@@ -144,17 +146,23 @@ class MainWindow(QMainWindow):
 
     def recent_runs(self) -> list[str]:
         """Run folders opened or started lately, newest first (File → Recent runs)."""
-        return self.store.recent_runs()
+        return self.recent.runs()
+
+    def start_problem(self) -> str | None:
+        """Why a new run cannot start now (None: it can)."""
+        return start_problem(self.editor.config(), self.dataset_browser.problem())
 
     def _update_actions(self) -> None:
-        self.actions_.update(self._state, can_start=start_problem(self.editor.config()) is None)
+        problem = self.start_problem()
+        self.actions_.update(self._state, start_problem=problem)
+        self.status.show_start_problem(problem if self._state is RunState.IDLE else None)
 
     # ---- training -----------------------------------------------------------------------
     def start_training(self, *, resume_dir: Path | None = None) -> TrainingWorker | None:
         """Start a new run from the editor's config (or resume ``resume_dir``)."""
         if self.runner.running:
             return None
-        problem = None if resume_dir else start_problem(self.editor.config())
+        problem = None if resume_dir else self.start_problem()
         if problem:
             QMessageBox.information(self, "Cannot start yet", problem)
             return None
@@ -172,10 +180,9 @@ class MainWindow(QMainWindow):
         self.editor.set_read_only(state is not RunState.IDLE)
         self._update_actions()
 
-    def _on_run_shown(self, path: Path) -> None:
-        """A run started, or a run folder was opened: show it and remember it."""
+    def _on_run_opened(self, path: Path) -> None:
         self.tabs.setCurrentWidget(self.training_view)
-        self.actions_.set_recent(self.store.remember_run(path))
+        self.recent.remember(path)
         self._update_actions()
 
     def _on_live_checkpoint_saved(self, step: int) -> None:
@@ -191,11 +198,11 @@ class MainWindow(QMainWindow):
     def open_run(self, folder: str | Path) -> None:
         """Show a run folder read-only, following it live if another process writes it."""
         self.opened.open(Path(folder), training=self.runner.running)
+        self.recent.refresh()  # a vanished folder leaves the list
 
     def _on_resume_run_triggered(self) -> None:
-        path = self.actions_.opened_run
-        if path is not None:
-            self.start_training(resume_dir=path)
+        if self.actions_.opened_run is not None:
+            self.start_training(resume_dir=self.actions_.opened_run)
 
     # ---- tabs and docks -----------------------------------------------------------------
     def show_welcome(self) -> None:
@@ -205,15 +212,6 @@ class MainWindow(QMainWindow):
     def use_demo_dataset(self) -> None:
         """Use the built-in demo dataset for the current model kind (generated once)."""
         self.demo.use_demo_dataset()
-
-    def _on_editor_config_changed(self, config: NectarConfig) -> None:
-        self.dataset_browser.set_model_kind(config.model.kind)
-        self.dataset_browser.set_data_config(config.data)
-        self._update_actions()
-
-    def _on_dataset_root_changed(self, root: str) -> None:
-        self.editor.set_data_root(root)
-        self._update_actions()
 
     def _on_tabs_current_changed(self, _index: int) -> None:  # Translate: room for images
         self.config_dock.setVisible(self.tabs.currentWidget() is not self.translate_tab)
@@ -246,5 +244,7 @@ class MainWindow(QMainWindow):
         for part in (self.dataset_browser, self.config_panel, self.translate_tab, self.inspector):
             part.shutdown()
         self.config_dock.setVisible(True)  # hidden only while Translate is shown
-        self.store.save_window(self, self.editor.config())
+        config = self.editor.config()
+        self.store.save_window(self, None if config is None else EditorSession(
+            config, self.editor.preset(), self.editor.baseline_config()))
         event.accept()

@@ -7,15 +7,35 @@ variable is set), so tests and a portable install keep their own.
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from pathlib import Path
 
 from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QMainWindow
 
 from nectar_gui.core.config import ConfigError, NectarConfig, parse_config
+from nectar_gui.core.rundir import RunReader
 
 MAX_RECENT = 8
 DEFAULT_SIZE = (1280, 800)
+
+
+@dataclass(frozen=True)
+class EditorSession:
+    """What the config editor held: its config, preset, and the config it compares with."""
+
+    config: NectarConfig
+    preset: str
+    baseline: NectarConfig | None
+
+
+def _stored_config(text: object) -> NectarConfig | None:
+    if not isinstance(text, str) or not text:
+        return None
+    try:
+        return parse_config(json.loads(text))
+    except ValueError as exc:  # not JSON at all
+        raise ConfigError(str(exc)) from None
 
 
 class WindowSettings:
@@ -35,33 +55,41 @@ class WindowSettings:
         if state is not None:
             window.restoreState(state)
 
-    def save_window(self, window: QMainWindow, config: NectarConfig | None) -> None:
+    def save_window(self, window: QMainWindow, editor: EditorSession | None) -> None:
         """Layout and (when valid) the editor's config; written to disk at once."""
         self.settings.setValue("window/geometry", window.saveGeometry())
         self.settings.setValue("window/state", window.saveState())
-        if config is not None:
-            self.settings.setValue("config/last", config.to_json())
+        if editor is not None:
+            self.settings.setValue("config/last", editor.config.to_json())
+            self.settings.setValue("config/preset", editor.preset)
+            self.settings.setValue("config/baseline", editor.baseline.to_json()
+                                   if editor.baseline is not None else "")
         self.settings.sync()
 
-    def last_config(self) -> NectarConfig | None:
-        """The last session's config; None if there is none.
+    def last_session(self) -> EditorSession | None:
+        """The editor as the last session left it; None if there is none.
 
         Raises:
             ConfigError: the stored config no longer validates (e.g. an older schema).
         """
-        text = self.settings.value("config/last")
-        if not isinstance(text, str):
+        config = _stored_config(self.settings.value("config/last"))
+        if config is None:
             return None
-        try:
-            return parse_config(json.loads(text))
-        except ValueError as exc:  # not JSON at all
-            raise ConfigError(str(exc)) from None
+        preset = self.settings.value("config/preset")
+        try:  # a baseline that no longer reads only costs the "unsaved" mark
+            baseline = _stored_config(self.settings.value("config/baseline"))
+        except ConfigError:
+            baseline = None
+        return EditorSession(config, preset if isinstance(preset, str) else "", baseline)
 
     def recent_runs(self) -> list[str]:
-        """Run folders opened or started lately, newest first."""
+        """Run folders opened or started lately, newest first; vanished ones are dropped."""
         value = self.settings.value("runs/recent", [])
         runs = [value] if isinstance(value, str) else value if isinstance(value, list) else []
-        return [r for r in runs if isinstance(r, str)]
+        kept = [r for r in runs if isinstance(r, str) and RunReader.is_run_dir(Path(r))]
+        if kept != runs:
+            self.settings.setValue("runs/recent", kept)
+        return kept
 
     def remember_run(self, path: Path) -> list[str]:
         """Put ``path`` first in the recent runs; returns the new list."""

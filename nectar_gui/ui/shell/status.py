@@ -23,6 +23,9 @@ class StatusFields(QObject):
         super().__init__(bar)
         self.device_label = QLabel("Loading PyTorch…")
         self.memory_label = QLabel()
+        self.start_hint = QLabel()  # why Start is off; hover texts replace it for a moment
+        self.start_hint.setObjectName("startHint")
+        bar.addWidget(self.start_hint, 1)
         bar.addPermanentWidget(self.memory_label)
         bar.addPermanentWidget(self.device_label)
         self._timer = QTimer(self)
@@ -30,6 +33,11 @@ class StatusFields(QObject):
         self._timer.timeout.connect(self._on_timer_timeout)
         self._timer.start()
         self._on_timer_timeout()
+
+    def show_start_problem(self, problem: str | None) -> None:
+        """Say why Start is off (None clears it)."""
+        self.start_hint.setText(f"Cannot start yet: {problem}" if problem else "")
+        self.start_hint.setToolTip(problem or "")
 
     def attach_engine_loader(self, loader: EngineLoader, log_panel: LogPanel) -> None:
         """Follow the background PyTorch import; a failure also goes to the log."""
