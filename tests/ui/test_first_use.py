@@ -10,11 +10,12 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QSettings
-from PySide6.QtWidgets import QMessageBox
+from PySide6.QtCore import QSettings, Qt
+from PySide6.QtWidgets import QMessageBox, QToolBar
 from pytestqt.qtbot import QtBot
 
 from nectar_gui.ui.shell.actions import RunState
+from nectar_gui.ui.shell.help import shortcut_entries
 from nectar_gui.ui.shell.main_window import MainWindow
 
 TIMEOUT = 60_000
@@ -171,3 +172,31 @@ def test_pause_and_resume_run_are_told_apart(make_window: Factory) -> None:
     paused_icon = a.pause.icon().cacheKey()
     a.update(RunState.RUNNING, start_problem=None)
     assert a.pause.text() == "Pause" and a.pause.icon().cacheKey() != paused_icon
+
+
+def test_tabs_switch_from_the_keyboard_anywhere(qtbot: QtBot, make_window: Factory) -> None:
+    window = make_window()
+    window.activateWindow()
+    qtbot.waitUntil(window.isActiveWindow, timeout=TIMEOUT)
+    edit = window.editor.field_editor("optim.lr").inputs()[0]
+    edit.setFocus()
+    qtbot.waitUntil(edit.hasFocus, timeout=TIMEOUT)
+    names = [window.tabs.tabText(i) for i in range(window.tabs.count())]
+    target = names.index("Inspector")
+    qtbot.keyClick(edit, Qt.Key.Key_1 + target, Qt.KeyboardModifier.ControlModifier)
+    assert window.tabs.currentWidget() is window.inspector
+    qtbot.keyClick(window.focusWidget(), Qt.Key.Key_PageDown,
+                   Qt.KeyboardModifier.ControlModifier)
+    assert window.tabs.currentIndex() == (target + 1) % len(names)
+    qtbot.keyClick(window.focusWidget(), Qt.Key.Key_PageUp, Qt.KeyboardModifier.ControlModifier)
+    assert window.tabs.currentWidget() is window.inspector
+
+    sheet = {(e.action, e.keys) for e in shortcut_entries(window)}
+    assert ("Inspector tab", f"Ctrl+{target + 1}") in sheet
+    assert ("Next tab", "Ctrl+PgDown") in sheet and ("Previous tab", "Ctrl+PgUp") in sheet
+    assert not any(text.startswith("Tab ") for text, _ in sheet)  # no keys without a tab
+    bar = window.findChild(QToolBar, "toolbar-training")
+    for action in bar.actions():
+        button = bar.widgetForAction(action)
+        if button is not None and not action.isSeparator():
+            assert button.focusPolicy() & Qt.FocusPolicy.TabFocus, action.text()

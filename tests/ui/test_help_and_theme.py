@@ -65,8 +65,9 @@ def test_cheat_sheet_lists_the_real_shortcuts(qtbot: QtBot, window: MainWindow) 
                           ("Help", window.actions_.shortcuts)):
         assert listed[(group, action.text())] == action.shortcut().toString(native)
     assert ("Help", "About Nectar GUI") not in listed  # no shortcut, not listed
-    # Every action with a shortcut is there, and the tree shows one row per entry.
-    with_keys = [a for a in window.findChildren(QAction) if a.shortcuts()]
+    # Every action with a working shortcut is there (a hidden one has none: Ctrl+9 with
+    # fewer tabs), and the tree shows one row per entry.
+    with_keys = [a for a in window.findChildren(QAction) if a.shortcuts() and a.isVisible()]
     assert len(dialog.entries) == len(with_keys)
     rows = sum(dialog.tree.topLevelItem(i).childCount()
                for i in range(dialog.tree.topLevelItemCount()))

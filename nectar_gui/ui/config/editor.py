@@ -8,6 +8,7 @@ fields it names (``config_rules``). Every committed edit is one undoable command
 from __future__ import annotations
 
 import html
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -29,8 +30,8 @@ from nectar_gui.core.presets import load_preset, preset_names
 from nectar_gui.ui.config.fields import FieldEditor, make_field, named_label
 from nectar_gui.ui.config.header import ConfigHeader
 from nectar_gui.ui.config.rules import inapplicable_reason, validate
-from nectar_gui.ui.config.schema import SECTION_TITLES, field_specs, flatten, section_doc
-from nectar_gui.ui.config.sections import CollapsibleSection, SectionFlow
+from nectar_gui.ui.config.schema import field_specs, flatten
+from nectar_gui.ui.config.sections import SectionFlow, build_sections
 
 _STYLE = """
 QLabel#fieldError { color: #c62828; }
@@ -70,6 +71,22 @@ class _StateCommand(QUndoCommand):
         self._editor._restore(self._before)
 
 
+def _editor_action(editor: QWidget, text: str, keys: list[QKeySequence]) -> QAction:
+    """An action of the editor only (undo/redo), off until there is something to do."""
+    action = QAction(text, editor)
+    action.setShortcuts(keys)
+    action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+    action.setEnabled(False)
+    editor.addAction(action)
+    return action
+
+
+def _problems_html(summary: Sequence[str]) -> str:
+    count = f"{len(summary)} setting{'s' if len(summary) != 1 else ''} to fix"
+    lines = "".join(f"<br>• {html.escape(line)}" for line in summary)
+    return f"<b>{count}</b> before this config can be used:{lines}"
+
+
 class ConfigEditor(QWidget):
     """Edits a whole run config; emits it whenever it is valid and changed.
 
@@ -107,9 +124,9 @@ class ConfigEditor(QWidget):
 
     # ---- building ---------------------------------------------------------------------------
     def _build_ui(self) -> None:
-        self._undo_action = self._make_action("Undo", [QKeySequence("Ctrl+Z")])
-        self._redo_action = self._make_action("Redo", [QKeySequence("Ctrl+Shift+Z"),
-                                                       QKeySequence("Ctrl+Y")])
+        self._undo_action = _editor_action(self, "Undo", [QKeySequence("Ctrl+Z")])
+        self._redo_action = _editor_action(self, "Redo", [QKeySequence("Ctrl+Shift+Z"),
+                                                          QKeySequence("Ctrl+Y")])
         self._header = ConfigHeader(preset_names(), self._undo_action, self._redo_action)
         self._header.set_preset(self._preset)
         self._locked = named_label("Training is running: settings are locked until it stops.",
@@ -119,7 +136,7 @@ class ConfigEditor(QWidget):
         self._problems.setTextFormat(Qt.TextFormat.RichText)
         self._problems.hide()
         self._fields = {s.key: make_field(s, self._values[s.key]) for s in self._specs}
-        self._sections = self._build_sections()
+        self._sections = build_sections(self._specs, self._fields)
         label_width = max(field.label.sizeHint().width() for field in self._fields.values())
         for field in self._fields.values():  # one label column across all sections
             field.label.setMinimumWidth(label_width)
@@ -133,23 +150,6 @@ class ConfigEditor(QWidget):
         for widget in (self._header, self._locked, self._problems, scroll):
             layout.addWidget(widget)
         self.setStyleSheet(_STYLE)
-
-    def _make_action(self, text: str, keys: list[QKeySequence]) -> QAction:
-        action = QAction(text, self)
-        action.setShortcuts(keys)
-        action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
-        action.setEnabled(False)
-        self.addAction(action)
-        return action
-
-    def _build_sections(self) -> list[CollapsibleSection]:
-        sections: dict[str, CollapsibleSection] = {}
-        for spec in self._specs:
-            if spec.section not in sections:
-                title = SECTION_TITLES.get(spec.section, spec.section.capitalize())
-                sections[spec.section] = CollapsibleSection(title, section_doc(spec.section))
-            sections[spec.section].add_field(self._fields[spec.key])
-        return list(sections.values())
 
     def _connect(self) -> None:
         for key, field in self._fields.items():
@@ -352,9 +352,7 @@ class ConfigEditor(QWidget):
 
     def _update_problems(self) -> None:
         summary = self._validation.summary
-        count = f"{len(summary)} setting{'s' if len(summary) != 1 else ''} to fix"
-        lines = "".join(f"<br>• {html.escape(line)}" for line in summary)
-        self._problems.setText(f"<b>{count}</b> before this config can be used:{lines}")
+        self._problems.setText(_problems_html(summary))
         self._problems.setVisible(bool(summary))
 
     def _emit_changes(self) -> None:

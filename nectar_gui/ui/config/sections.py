@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from itertools import combinations, pairwise
 
 from PySide6.QtCore import Qt
@@ -16,6 +17,7 @@ from PySide6.QtWidgets import (
 )
 
 from nectar_gui.ui.config.fields import FieldEditor, named_label
+from nectar_gui.ui.config.schema import SECTION_TITLES, FieldSpec, section_doc
 
 
 class CollapsibleSection(QFrame):
@@ -165,3 +167,15 @@ def _balanced_split(sections: list[CollapsibleSection],
             best_height = height
             best = [sections[a:b] for a, b in pairwise(bounds)]
     return best
+
+
+def build_sections(specs: Sequence[FieldSpec], fields: Mapping[str, FieldEditor]
+                   ) -> list[CollapsibleSection]:
+    """One collapsible section per schema section, holding its fields in schema order."""
+    sections: dict[str, CollapsibleSection] = {}
+    for spec in specs:
+        if spec.section not in sections:
+            title = SECTION_TITLES.get(spec.section, spec.section.capitalize())
+            sections[spec.section] = CollapsibleSection(title, section_doc(spec.section))
+        sections[spec.section].add_field(fields[spec.key])
+    return list(sections.values())

@@ -32,8 +32,8 @@ from PySide6.QtWidgets import (
 
 from nectar_gui.core.config import DataSection
 from nectar_gui.core.data import DatasetError, DatasetLayout, ScanResult
-from nectar_gui.core.data.demo import DemoKind
 from nectar_gui.core.data.scan import has_readable_images
+from nectar_gui.ui.dataset.demo_control import DemoControl
 from nectar_gui.ui.dataset.file_check import FileCheck
 from nectar_gui.ui.dataset.items import BrowserItem, detect_splits, items_for, kind_note, summary
 from nectar_gui.ui.dataset.panels import DatasetHeader, EmptyState, LayoutHelp
@@ -42,13 +42,11 @@ from nectar_gui.ui.dataset.problems import ProblemsPanel
 from nectar_gui.ui.dataset.thumbnail_model import ThumbnailModel
 from nectar_gui.workers.dataset import (
     DemoOptions,
-    DemoWorker,
     WorkerThreads,
 )
 from nectar_gui.workers.thumbnails import PreviewLoader
 
 THUMB_SIZE = 96
-DEMO_SUBFOLDERS = {"pix2pix": "facades", "cyclegan": "day-night"}
 
 
 class DatasetBrowser(QWidget):
@@ -73,15 +71,11 @@ class DatasetBrowser(QWidget):
         self._cfg = DataSection()
         self._model_kind = "cyclegan"
         self._channels = (3, 3)
-        self._demo_folder: Path | None = None
-        self._demo_options = DemoOptions()
-        self._demo_busy = False
         self.threads = WorkerThreads(self)
         self.pool = QThreadPool(self)
         self.pool.setMaxThreadCount(max(2, min(4, os.cpu_count() or 2)))
         self._build_ui()
         self._connect()
-        self._update_demo_text()
         app = QCoreApplication.instance()
         if app is not None:
             app.aboutToQuit.connect(self.shutdown)
@@ -112,6 +106,8 @@ class DatasetBrowser(QWidget):
         outer.setContentsMargins(0, 0, 0, 0)
         outer.addWidget(self.pages)
         self.check = FileCheck(self, threads=self.threads, problems=self.problems)
+        self.demo = DemoControl(self, threads=self.threads, empty_state=self.empty_state,
+                                header=self.header)
 
     def _build_splitter(self) -> QSplitter:
         """Grid on the left; the preview above the problems on the right."""
@@ -139,6 +135,7 @@ class DatasetBrowser(QWidget):
         return grid
 
     def _connect(self) -> None:
+        self.demo.written.connect(self._on_demo_written)
         self.empty_state.demo_requested.connect(self.start_demo)
         self.empty_state.open_requested.connect(self._on_open_clicked)
         self.layout_help.open_requested.connect(self._on_open_clicked)
@@ -191,18 +188,19 @@ class DatasetBrowser(QWidget):
         self.pages.setCurrentIndex(0)
 
     def set_demo_folder(self, path: str | Path) -> None:
-        """Where "Use the demo dataset" writes (one subfolder per model kind)."""
-        self._demo_folder = Path(path).expanduser()
-        self._update_demo_text()
+        """Where "Use the demo dataset" writes (a subfolder per model kind)."""
+        self.demo.folder = Path(path).expanduser()
+        self.demo.update_text()
 
     def set_demo_options(self, options: DemoOptions) -> None:
-        self._demo_options = options
-        self._update_demo_text()
+        """How many demo images, and how large (tests use a tiny demo)."""
+        self.demo.options = options
+        self.demo.update_text()
 
     def set_model_kind(self, kind: str) -> None:
         """``pix2pix`` (the demo is façade pairs) or ``cyclegan`` (day/night scenes)."""
-        self._model_kind = kind
-        self._update_demo_text()
+        self._model_kind = self.demo.model_kind = kind
+        self.demo.update_text()
         self.header.set_note(kind_note(self._layouts, self._model_kind))
 
     def set_channels(self, channels_a: int, channels_b: int) -> None:
@@ -231,18 +229,7 @@ class DatasetBrowser(QWidget):
 
     def start_demo(self) -> None:
         """Write the demo dataset for the current model kind in a worker, then open it."""
-        if self._demo_folder is None or self._demo_busy:
-            return
-        kind: DemoKind = "paired" if self._model_kind == "pix2pix" else "unpaired"
-        folder = self._demo_folder / DEMO_SUBFOLDERS.get(self._model_kind, "day-night")
-        worker = DemoWorker(folder, kind, self._demo_options)
-        worker.error.connect(self._on_demo_error)
-        worker.finished.connect(self._on_demo_finished)
-        self.threads.start(worker, "dataset-demo")
-        self._demo_busy = True
-        self._update_demo_text()
-        self.empty_state.set_busy(True)
-        self.header.set_note(f"Writing the demo dataset to {folder}…")
+        self.demo.start()
 
     def start_scan(self, *, delayed: bool = False) -> None:
         """Check every file of the split shown, in a worker (cancels a running check)."""
@@ -271,15 +258,8 @@ class DatasetBrowser(QWidget):
         self.pool.waitForDone()
 
     # ---- jobs ---------------------------------------------------------------------------
-    def _on_demo_error(self, message: str) -> None:
-        self.empty_state.show_message(message)
-        self.header.set_note(message)
-
-    def _on_demo_finished(self, path: str | None) -> None:
-        self._demo_busy = False
-        self.empty_state.set_busy(False)
-        self._update_demo_text()
-        if path is not None and self.set_root(path):
+    def _on_demo_written(self, path: str) -> None:
+        if self.set_root(path):
             self.demo_ready.emit(path)
 
     # ---- showing ------------------------------------------------------------------------
@@ -318,14 +298,6 @@ class DatasetBrowser(QWidget):
         if self.model.rowCount():
             self.grid.setCurrentIndex(self.model.index(0))
         self.start_scan()
-
-    def _update_demo_text(self) -> None:
-        self.empty_state.set_demo_kind(self._model_kind, self._demo_options.n_train)
-        available = self._demo_folder is not None
-        reason = "" if available else "No folder is set for the demo dataset"
-        self.empty_state.set_demo_available(available and not self._demo_busy, reason)
-        self.header.demo_button.setEnabled(available and not self._demo_busy)
-        self.header.demo_button.setToolTip(reason or f"Write the demo into {self._demo_folder}")
 
     def _refresh_after_config(self, *, rescan: bool) -> None:
         self._request_preview()

@@ -28,6 +28,8 @@ from nectar_gui.ui.widgets.scrubber import SampleLike, SampleLoader, SampleScrub
 HINT = ("Hover over the image: the yellow frame is the patch the cell under the mouse looked "
         "at (hatched where it reaches into the zero padding); the small white square is that "
         "cell's own colour. Click to pin a cell (cyan), wheel to zoom, drag to pan.")
+TAB_TIP = ("Where the discriminator thinks each sample looks real or fake, patch by patch, "
+           "and which pixels each patch covers")
 NO_SAMPLES = ("No samples yet. D's patch maps appear here while a run trains, or when you "
               "open a run folder. Double-click an image in the Training tab to inspect it.")
 

@@ -114,6 +114,10 @@ class MainActions(QObject):
         bar.addSeparator()
         bar.addAction(self.open_run)
         bar.addAction(self.resume_run)
+        for action in bar.actions():  # Tab reaches the buttons too, not only their shortcuts
+            button = bar.widgetForAction(action)
+            if button is not None:
+                button.setFocusPolicy(Qt.FocusPolicy.TabFocus)
         self.window.addToolBar(bar)
 
     def _build_menus(self) -> None:
@@ -129,6 +133,7 @@ class MainActions(QObject):
                        self.resume_run):
             train_menu.addAction(action)
         view_menu = menu.addMenu("&View")
+        self.go_to_tab_menu = view_menu.addMenu("Go to tab")  # filled by the window's TabKeys
         theme_menu = view_menu.addMenu("Theme")
         for action in self.theme_actions.values():
             theme_menu.addAction(action)

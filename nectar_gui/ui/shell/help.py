@@ -109,7 +109,7 @@ def shortcut_entries(window: QMainWindow) -> list[ShortcutEntry]:
             sub = action.menu()
             if isinstance(sub, QMenu):
                 visit(sub, group)
-            elif action not in seen and action.shortcuts():
+            elif action not in seen and action.shortcuts() and action.isVisible():
                 seen.add(action)
                 entries.append(_entry(group, action))
 
@@ -118,7 +118,8 @@ def shortcut_entries(window: QMainWindow) -> list[ShortcutEntry]:
         if isinstance(menu, QMenu):
             visit(menu, _plain(top.text()))
     others = [_entry(_owner_group(a, window), a) for a in window.findChildren(QAction)
-              if a not in seen and a.shortcuts() and not isinstance(a.menu(), QMenu)]
+              if a not in seen and a.shortcuts() and a.isVisible()
+              and not isinstance(a.menu(), QMenu)]
     return entries + sorted(others, key=lambda e: e.group)  # stable: keeps each group's order
 
 

@@ -16,6 +16,7 @@ from PySide6.QtWidgets import QMainWindow, QMessageBox, QTabWidget
 from nectar_gui.core.config import ConfigError
 from nectar_gui.ui.config.panel import ConfigPanel
 from nectar_gui.ui.dataset.browser import DatasetBrowser
+from nectar_gui.ui.inspector import TAB_TIP as INSPECTOR_TIP
 from nectar_gui.ui.inspector import InspectorTab
 from nectar_gui.ui.shell.actions import MainActions, RunState
 from nectar_gui.ui.shell.config_link import link_config_and_dataset, show_config
@@ -29,16 +30,12 @@ from nectar_gui.ui.shell.recent_runs import RecentRuns
 from nectar_gui.ui.shell.run_views import RunViews
 from nectar_gui.ui.shell.settings_store import EditorSession, WindowSettings
 from nectar_gui.ui.shell.status import StatusFields
+from nectar_gui.ui.shell.tab_keys import TabKeys
 from nectar_gui.ui.shell.welcome import WelcomePage
 from nectar_gui.ui.training.view import TrainingView
 from nectar_gui.ui.translate.tab import TranslateTab
 from nectar_gui.workers.engine import EngineLoader
 from nectar_gui.workers.training import TrainingWorker
-
-INSPECTOR_TIP = ("Where the discriminator thinks each sample looks real or fake, patch by "
-                 "patch, and which pixels each patch covers")
-TRANSLATE_TIP = ("Use a trained model on your own images: translate, compare before and "
-                 "after, save, do whole folders")
 
 
 class MainWindow(QMainWindow):
@@ -77,13 +74,14 @@ class MainWindow(QMainWindow):
         for widget, title, tip in ((self.dataset_browser, "Dataset", ""),
                                    (self.training_view, "Training", ""),
                                    (self.inspector, "Inspector", INSPECTOR_TIP),
-                                   (self.translate_tab, "Translate", TRANSLATE_TIP)):
+                                   (self.translate_tab, "Translate", TranslateTab.TAB_TIP)):
             self.tabs.setTabToolTip(self.tabs.addTab(widget, title), tip)
         self.setCentralWidget(self.tabs)
         self.config_dock = add_docks(self, self.config_panel, self.log_panel)
         self.actions_ = MainActions(self, self.settings)
         self.status = StatusFields(self.statusBar())
         self.recent = RecentRuns(self, store=self.store, actions=self.actions_)
+        self.tab_keys = TabKeys(self, self.tabs, self.actions_.go_to_tab_menu)
         views = RunViews(self.training_view, self.inspector, self.log_panel)
         self.live = LiveRun(self, workspace=self.workspace, views=views)
         self.runner = self.live.runner

@@ -48,6 +48,9 @@ class TranslateTab(QWidget):
         settings: remembers the last model, folders, format and view mode.
     """
 
+    TAB_TIP = ("Use a trained model on your own images: translate, compare before and after, "
+               "save, do whole folders")
+
     def __init__(self, *, workspace: Path, settings: QSettings,
                  parent: QWidget | None = None) -> None:
         super().__init__(parent)
