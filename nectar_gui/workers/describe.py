@@ -50,6 +50,7 @@ class _Relay(QObject):
     """Carries a job's outcome from the pool thread to the UI thread (queued)."""
 
     done = Signal(object)  # _Outcome
+    imported = Signal()  # PyTorch and the model code are loaded; measuring starts
 
 
 def torch_ready() -> bool:
@@ -69,6 +70,8 @@ class _DescribeJob(QRunnable):
             # Imported here: torch loads on the pool thread, never on the UI's.
             from nectar_gui.core.describe import describe_config
 
+            with contextlib.suppress(RuntimeError):
+                self._relay.imported.emit()
             outcome = _Outcome(self._request, Description(self._config,
                                                           describe_config(self._config)), "")
         except Exception as exc:  # any failure becomes a message, never a crash
@@ -88,6 +91,7 @@ class DescribeWorker(QObject):
     """
 
     started = Signal(bool)  # True when this computation first has to import PyTorch
+    measuring = Signal()  # imports done; the networks are being built and measured
     described = Signal(object)  # Description of the newest request
     failed = Signal(str)  # message, for the newest request
 
@@ -101,6 +105,7 @@ class DescribeWorker(QObject):
         self._timer = QTimer(self, singleShot=True, interval=delay_ms)
         self._timer.timeout.connect(self._on_timer_timeout)
         self._relay.done.connect(self._on_relay_done)
+        self._relay.imported.connect(self.measuring)
 
     def request(self, config: NectarConfig) -> None:
         """Describe ``config`` once no newer request arrives for ``delay_ms``."""

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QSettings, Qt
-from PySide6.QtWidgets import QMessageBox, QToolBar
+from PySide6.QtWidgets import QLineEdit, QMessageBox, QScrollArea, QToolBar
 from pytestqt.qtbot import QtBot
 
 from nectar_gui.ui.shell.actions import RunState
@@ -200,3 +200,32 @@ def test_tabs_switch_from_the_keyboard_anywhere(qtbot: QtBot, make_window: Facto
         button = bar.widgetForAction(action)
         if button is not None and not action.isSeparator():
             assert button.focusPolicy() & Qt.FocusPolicy.TabFocus, action.text()
+
+
+def test_every_tab_fits_1024_by_640_with_the_configuration_shown(
+        qtbot: QtBot, make_window: Factory) -> None:
+    window = make_window()
+    window.editor.apply_preset("demo-cyclegan")
+    window.resize(1024, 640)
+    qtbot.waitUntil(lambda: window.size().toTuple() == (1024, 640), timeout=TIMEOUT)
+    assert window.config_dock.isVisible()
+    hint = window.minimumSizeHint()
+    assert hint.width() <= 1024 and hint.height() <= 640, hint
+    for index in range(window.tabs.count()):
+        window.tabs.setCurrentIndex(index)  # Translate hides the column and back: no jump
+        qtbot.waitUntil(lambda: window.size().toTuple() == (1024, 640), timeout=TIMEOUT)
+    window.tabs.setCurrentWidget(window.training_view)
+    qtbot.waitUntil(lambda: window.training_view.loss_plot.isVisible(), timeout=TIMEOUT)
+    plots = window.training_view.loss_plot._plots
+    for plot in plots.values():  # both plots readable, with their axes
+        assert plot.vb.height() >= 70, plot.vb.height()
+    assert plots["D"].getAxis("bottom").isVisible()
+    form = window.editor.findChild(QScrollArea)
+    assert form.horizontalScrollBar().maximum() == 0  # the whole form width is on screen
+    for key in ("name", "model.kind", "loss.gan_mode"):  # and no value is cut
+        widget = window.editor.field_editor(key).inputs()[0]
+        if isinstance(widget, QLineEdit):  # its size hint ignores the text: measure that
+            text = widget.fontMetrics().horizontalAdvance(widget.text())
+            assert widget.contentsRect().width() - 4 >= text, (key, widget.text())
+        else:  # a combo box's hint fits its longest choice
+            assert widget.width() >= widget.sizeHint().width(), key

@@ -127,6 +127,27 @@ def test_epoch_markers_where_the_epoch_changes(plot: LossPlot) -> None:
     assert sorted({line.value() for line in lines}) == [11.0, 21.0, 31.0, 41.0]
 
 
+def test_epoch_numbers_sit_above_the_curves_and_never_crowd(plot: LossPlot) -> None:
+    plot.add_points(records(range(1, 51), steps_per_epoch=10))
+    plot.refresh()
+    assert all(getattr(line, "label", None) is None  # no text over the curves
+               for _plot, line in plot._markers.lines)
+    labels = plot._markers.labels()
+    assert labels and all(text.startswith("epoch ") for _, text in labels)
+    assert labels[0] == (11.0, "epoch 2")
+    view = plot._plots["G"].vb
+    per_step = view.width() / (view.viewRange()[0][1] - view.viewRange()[0][0])
+    gaps = [(b - a) * per_step for (a, _), (b, _) in zip(labels, labels[1:], strict=False)]
+    assert all(gap >= 64 for gap in gaps), gaps
+
+
+def test_an_empty_plot_counts_whole_steps(plot: LossPlot) -> None:
+    plot.refresh()
+    assert plot._plots["G"].vb.viewRange()[0] == [0.0, 100.0]
+    axis = plot._plots["D"].getAxis("bottom")
+    assert all(spacing >= 1 for spacing, _ in axis.tickSpacing(0.0, 1.0, 400))
+
+
 def test_many_epochs_get_thinned_markers(plot: LossPlot) -> None:
     plot.add_points(records(range(1, 1001), steps_per_epoch=1, names=("G", "D")))
     plot.refresh()

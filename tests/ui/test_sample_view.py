@@ -142,6 +142,22 @@ def test_small_images_are_scaled_up_crisply(view: SampleView, qtbot: Any) -> Non
     assert edge in (0, 255)
 
 
+def test_a_short_panel_scrolls_instead_of_shrinking_the_images(view: SampleView,
+                                                                qtbot: Any) -> None:
+    view.add_sample(sample(1, names=CYCLE_NAMES, size=64))
+    view.resize(900, 140)  # far less than two rows of 64-pixel images need
+    view.refresh()
+    qtbot.waitUntil(lambda: bool(view._canvas._cells), timeout=5000)
+    view._canvas.grab()
+    sizes = {(rect.width(), rect.height()) for rect, _ in view._canvas._cells}
+    assert sizes == {(64, 64)}  # natural size, never the 40 px a squeezed grid gave
+    assert view._scroll.verticalScrollBar().maximum() > 0  # the rest is a scroll away
+    view.resize(900, 700)  # with room, they grow again
+    qtbot.waitUntil(lambda: not view._scroll.verticalScrollBar().maximum(), timeout=5000)
+    view._canvas.grab()
+    assert min(rect.width() for rect, _ in view._canvas._cells) > 64
+
+
 def test_a_real_run_folder(view: SampleView, qtbot: Any, tmp_path: Path) -> None:
     with RunWriter.create(tmp_path / "run", json.dumps({"name": "x"})) as writer:
         for step in (5, 10):
@@ -179,6 +195,7 @@ def test_repaints_reuse_the_composed_grid_until_the_sample_or_size_changes(
     view.refresh()
     canvas.grab()
     assert len(composed) == 2
-    canvas.resize(canvas.width() + 40, canvas.height())
+    view.resize(view.width() + 40, view.height())  # the canvas fills its scroll area
+    qtbot.waitUntil(lambda: canvas.width() == first.width() + 40, timeout=5000)
     again = canvas.grab().toImage()
     assert len(composed) == 3 and again.width() == first.width() + 40

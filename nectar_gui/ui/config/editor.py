@@ -142,8 +142,13 @@ class ConfigEditor(QWidget):
             field.label.setMinimumWidth(label_width)
         scroll = QScrollArea(widgetResizable=True)
         scroll.setFrameShape(QFrame.Shape.NoFrame)
-        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        scroll.setWidget(SectionFlow(self._sections))
+        # A panel dragged narrower than the form scrolls sideways; it never cuts a field.
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
+        flow = SectionFlow(self._sections)
+        scroll.setWidget(flow)
+        # As wide as one column of the form needs: narrower, every field would be cut.
+        scroll.setMinimumWidth(flow.minimumSizeHint().width() + 2 * scroll.frameWidth()
+                               + scroll.verticalScrollBar().sizeHint().width() + 4)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(8, 8, 8, 8)
         layout.setSpacing(6)

@@ -297,7 +297,8 @@ class ChoiceField(FieldEditor):
         self._combo = QComboBox()
         for choice in self.spec.choices:
             self._combo.addItem(CHOICE_LABELS.get(choice, choice), choice)
-        self._combo.setMinimumWidth(_NUMBER_WIDTH)
+        # Never narrower than its longest choice: a cut "CycleGAN (unp" reads as a bug.
+        self._combo.setMinimumWidth(max(_NUMBER_WIDTH, self._combo.sizeHint().width()))
         row.addWidget(self._combo)
 
     def _connect(self) -> None:
@@ -334,6 +335,13 @@ class TextField(FieldEditor):
 
     def _show(self, value: Any) -> None:
         self._edit.setText("" if value is None else str(value))
+        self._fit_text()
+
+    def _fit_text(self) -> None:
+        """Wide enough for the value shown (up to the field's maximum), never cut."""
+        text = self._edit.text() or self._edit.placeholderText()
+        needed = self._edit.fontMetrics().horizontalAdvance(text) + 16  # frame and margins
+        self._edit.setMinimumWidth(min(max(needed, 60), self._edit.maximumWidth()))
 
     def value(self) -> str | None:
         """The text."""
@@ -352,9 +360,16 @@ class FolderField(TextField):
     def _add_inputs(self, row: QHBoxLayout) -> None:
         super()._add_inputs(row)
         self._edit.setMaximumWidth(16777215)
+        self._edit.setMinimumWidth(60)  # the tail shows; the tooltip has the whole path
         self._edit.setPlaceholderText("Not set")
         self._browse = QPushButton("Browse…")
         row.addWidget(self._browse)
+
+    def _fit_text(self) -> None:
+        """A path may be longer than any panel: show its end (the folder's own name) and
+        the whole of it in the tooltip."""
+        self._edit.setToolTip(self._edit.text())
+        self._edit.setCursorPosition(len(self._edit.text()))
 
     def _connect(self) -> None:
         super()._connect()

@@ -8,15 +8,14 @@ from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
     QFrame,
-    QHBoxLayout,
     QLabel,
     QPushButton,
     QToolButton,
-    QVBoxLayout,
     QWidget,
 )
 
 from nectar_gui.ui.config.fields import named_label
+from nectar_gui.ui.widgets.flow_layout import FlowLayout, flow_group
 
 
 class ConfigHeader(QWidget):
@@ -48,35 +47,25 @@ class ConfigHeader(QWidget):
         self._preset.addItems(self._presets)
         self._preset.setToolTip("Start from a shipped configuration. Switching replaces every "
                                 "setting; Undo brings your settings back.")
-        self._preset.setMinimumWidth(160)
+        self._preset.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
         self._reset = QPushButton("Reset")
         self._reset.setToolTip("Set every field back to the selected preset's value (the "
                                "dataset folder stays).")
         self._modified = named_label("● Unsaved changes", "modifiedMarker")
         self._modified.setToolTip("The settings differ from the last file loaded or saved.")
         self._modified.hide()
-        top = QHBoxLayout()
-        top.addWidget(QLabel("Preset"))
-        top.addWidget(self._preset)
-        top.addWidget(self._reset)
-        top.addStretch(1)
-        top.addWidget(self._modified)
         self._open = self._tool_button("Open…", "Load settings from a config JSON file.")
         self._save = self._tool_button("Save…", "Save these settings as a config JSON file.")
         self._advanced = QCheckBox("Show advanced")
         self._advanced.setToolTip("Also show rarely changed settings (threads, intervals, "
                                   "kernels). Fields with a problem are always shown.")
-        bottom = QHBoxLayout()
-        for widget in (self._open, self._save, _separator(), self._action_button(
-                self._undo_action), self._action_button(self._redo_action)):
-            bottom.addWidget(widget)
-        bottom.addStretch(1)
-        bottom.addWidget(self._advanced)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.setSpacing(4)
-        layout.addLayout(top)
-        layout.addLayout(bottom)
+        flow = FlowLayout(self, spacing=6)  # a narrow panel takes more rows, not more width
+        for group in (flow_group(QLabel("Preset"), self._preset, self._reset), self._modified,
+                      flow_group(self._open, self._save, _separator(),
+                                 self._action_button(self._undo_action),
+                                 self._action_button(self._redo_action)),
+                      self._advanced):
+            flow.addWidget(group)
 
     def _connect(self) -> None:
         self._preset.textActivated.connect(self.preset_chosen)

@@ -54,7 +54,7 @@ class CollapsibleSection(QFrame):
         header.addWidget(self._badge)
         self._body = QWidget()
         self._form = QFormLayout(self._body)
-        self._form.setContentsMargins(22, 0, 4, 4)
+        self._form.setContentsMargins(14, 0, 4, 4)
         self._form.setVerticalSpacing(6)
         self._form.setHorizontalSpacing(12)
         self._form.setLabelAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)

@@ -94,6 +94,7 @@ class BuildSummary(QFrame):
 
     def _connect(self) -> None:
         self._worker.started.connect(self._on_worker_started)
+        self._worker.measuring.connect(self._on_worker_measuring)
         self._worker.described.connect(self._on_worker_described)
         self._worker.failed.connect(self._on_worker_failed)
 
@@ -147,6 +148,11 @@ class BuildSummary(QFrame):
         if loading_torch:
             self._status.setText("Loading PyTorch… (first time only, a few seconds)")
             self._status.show()
+
+    def _on_worker_measuring(self) -> None:
+        # PyTorch is in: say what takes the time now, as the status bar says it loaded.
+        if self._status.isVisible() and self._status.text().startswith("Loading PyTorch"):
+            self._status.setText("Building the networks to count them…")
 
     def _on_worker_described(self, description: Description) -> None:
         self._shown = description

@@ -42,7 +42,7 @@ class ImageView(QWidget):
         super().__init__(parent)
         self._image = QImage()
         self._placeholder = placeholder
-        self.setMinimumSize(96, 96)
+        self.setMinimumSize(64, 64)  # a preview fits what room there is
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
 
     def image(self) -> QImage:

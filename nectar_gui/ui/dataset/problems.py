@@ -124,9 +124,10 @@ def status_text(result: ScanResult) -> str:
     skipped_text = f" {_plural(skipped, 'other file')} skipped (not images)." if skipped else ""
     if not result.errors and not warnings:
         return f"All {files:,} images read fine.{skipped_text}"
-    left_out = " Unreadable images are left out of training." if unreadable else ""
-    return (f"{unreadable:,} of {files:,} images unreadable, "
-            f"{_plural(warnings, 'warning')}.{left_out}{skipped_text}")
+    if not unreadable:
+        return f"{files:,} images read, {_plural(warnings, 'warning')}.{skipped_text}"
+    return (f"{unreadable:,} of {files:,} images unreadable (left out of training), "
+            f"{_plural(warnings, 'warning')}.{skipped_text}")
 
 
 def _plural(n: int, word: str) -> str:

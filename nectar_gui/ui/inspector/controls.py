@@ -1,4 +1,4 @@
-"""The inspector's two rows of controls: what to show, and how."""
+"""The inspector's controls: what to show, and how; they wrap onto more rows when narrow."""
 
 from __future__ import annotations
 
@@ -7,18 +7,18 @@ from PySide6.QtWidgets import (
     QButtonGroup,
     QCheckBox,
     QComboBox,
-    QHBoxLayout,
     QLabel,
     QPushButton,
     QSlider,
     QSpinBox,
-    QVBoxLayout,
     QWidget,
 )
 
+from nectar_gui.ui.widgets.flow_layout import FlowLayout, flow_group
+
 BESIDE_CHOICES = (
-    ("other", "the other image (real ↔ generated)"),
-    ("plain", "the same image, no colours"),
+    ("other", "the other image (real ↔ fake)"),
+    ("plain", "the same, no colours"),
     ("none", "nothing (one view)"),
 )
 KIND_BUTTONS = (
@@ -53,41 +53,32 @@ class InspectorControls(QWidget):
         self._connect()
 
     def _build_ui(self) -> None:
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.addLayout(self._build_choice_row())
-        layout.addLayout(self._build_drawing_row())
+        self._build_choice_widgets()
+        self._build_drawing_widgets()
+        flow = FlowLayout(self, spacing=10)  # wraps on narrow windows instead of widening them
+        self.domain_row = flow_group(self.domain_label, *self._domain_buttons)
+        for group in (flow_group(QLabel("D judges:"), *self._kind_buttons), self.domain_row,
+                      flow_group(QLabel("Beside it:"), self.beside),
+                      flow_group(QLabel("Opacity:"), self.opacity), flow_group(self.grid),
+                      flow_group(self.top_k_box, self.top_k), flow_group(self.clear_pins),
+                      flow_group(self.ask, self.fit, self.export)):
+            flow.addWidget(group)
 
-    def _build_choice_row(self) -> QHBoxLayout:
-        row = QHBoxLayout()
-        self.kind_group, kind_buttons = _button_pair(self, KIND_BUTTONS)
+    def _build_choice_widgets(self) -> None:
+        self.kind_group, self._kind_buttons = _button_pair(self, KIND_BUTTONS)
         self.domain_label = QLabel("Domain:")
-        self.domain_group, domain_buttons = _button_pair(self, DOMAIN_BUTTONS)
+        self.domain_group, self._domain_buttons = _button_pair(self, DOMAIN_BUTTONS)
         self.beside = QComboBox()
         for key, text in BESIDE_CHOICES:
             self.beside.addItem(text, key)
         self.beside.setToolTip("What the right-hand view shows. Zoom, pan, the hovered cell "
                                "and the pins are kept in step between the two views.")
-        row.addWidget(QLabel("D judges:"))
-        for button in kind_buttons:
-            row.addWidget(button)
-        row.addSpacing(12)
-        row.addWidget(self.domain_label)
-        for button in domain_buttons:
-            row.addWidget(button)
-        self._domain_buttons = domain_buttons
-        row.addSpacing(12)
-        row.addWidget(QLabel("Beside it:"))
-        row.addWidget(self.beside)
-        row.addStretch(1)
-        return row
 
-    def _build_drawing_row(self) -> QHBoxLayout:
-        row = QHBoxLayout()
+    def _build_drawing_widgets(self) -> None:
         self.opacity = QSlider(Qt.Orientation.Horizontal)
         self.opacity.setRange(0, 100)
         self.opacity.setValue(DEFAULT_OPACITY)
-        self.opacity.setMaximumWidth(140)
+        self.opacity.setFixedWidth(120)
         self.opacity.setToolTip("How strongly the heat-map colours cover the image "
                                 "(left: image only, right: colours only).")
         self.grid = QCheckBox("Grid")
@@ -114,17 +105,6 @@ class InspectorControls(QWidget):
         self.export = QPushButton("Export PNG…")
         self.export.setToolTip("Save the left view (image, heat map, pinned and most-fake "
                                "fields) as a PNG; small images are scaled up.")
-        row.addWidget(QLabel("Opacity:"))
-        row.addWidget(self.opacity)
-        row.addWidget(self.grid)
-        row.addWidget(self.top_k_box)
-        row.addWidget(self.top_k)
-        row.addWidget(self.clear_pins)
-        row.addStretch(1)
-        row.addWidget(self.ask)
-        row.addWidget(self.fit)
-        row.addWidget(self.export)
-        return row
 
     def _connect(self) -> None:
         self.kind_group.idClicked.connect(lambda i: self.kind_changed.emit(("fake", "real")[i]))
@@ -141,10 +121,7 @@ class InspectorControls(QWidget):
         self.kind_group.button(0 if kind == "fake" else 1).setChecked(True)
         if domain in ("A", "B"):
             self.domain_group.button("AB".index(domain)).setChecked(True)
-        several = len(domains) > 1
-        self.domain_label.setVisible(several)
-        for button in self._domain_buttons:
-            button.setVisible(several)
+        self.domain_row.setVisible(len(domains) > 1)
 
     def top_k_value(self) -> int:
         """Cells to outline as most fake (0 when the option is off)."""

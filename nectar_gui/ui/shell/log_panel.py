@@ -22,6 +22,8 @@ class LogPanel(QPlainTextEdit):
         self.setMaximumBlockCount(self.MAX_LINES)
         self.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
         self.setPlaceholderText("Messages from training and data checks appear here.")
+        # Two lines are enough to notice news; on a 640-pixel screen the tabs need the rest.
+        self.setMinimumHeight(2 * self.fontMetrics().lineSpacing() + 12)
 
     def append_message(self, message: str, level: str = "info") -> None:
         """Add a timestamped line (``level``: info, warning or error)."""

@@ -35,6 +35,7 @@ REDRAW_COST_FACTOR = 10  # … and at least 10× the time the last redraw took �
 MAX_REDRAW_INTERVAL_MS = 3000  # … but never less often than this
 DOWNSAMPLE_POINTS_PER_PIXEL = 1.5  # logged points per pixel before peak downsampling
 GROUPS: tuple[LossGroup, ...] = ("G", "D")
+MIN_PLOTS_HEIGHT = 220  # two plots of ~100 px with the step axis: readable, not strips
 AXIS_TITLES: dict[LossGroup, str] = {"G": "G loss", "D": "D loss"}  # fit short plots
 
 
@@ -67,16 +68,22 @@ class LossPlot(QWidget):
         self._toolbar = PlotToolbar()
         self._readout = LossReadout()
         self._graphics = pg.GraphicsLayoutWidget()
+        self._graphics.setMinimumHeight(MIN_PLOTS_HEIGHT)  # both plots keep their axes
         self._plots = {g: add_stacked_plot(self._graphics, row=row, axis_title=AXIS_TITLES[g],
                                            legend_columns=2 if g == "G" else 1)
                        for row, g in enumerate(GROUPS)}
         self._plots["D"].setXLink(self._plots["G"])  # G always has curves; D follows it
         self._plots["G"].getAxis("bottom").setStyle(showValues=False)
-        self._plots["D"].setLabel("bottom", "Training step")
-        self._graphics.ci.layout.setRowStretchFactor(0, 3)
-        self._graphics.ci.layout.setRowStretchFactor(1, 2)
+        grid = self._graphics.ci.layout
+        grid.setRowStretchFactor(0, 3)
+        grid.setRowStretchFactor(1, 2)
+        # Each plot keeps ~70 px of curves: G under its epoch axis, D over its step axis.
+        grid.setRowMinimumHeight(0, 96)
+        grid.setRowMinimumHeight(1, 112)
         self._crosshairs = [add_crosshair(plot) for plot in self._plots.values()]
-        self._markers = EpochMarkers(list(self._plots.values()), labelled_plot=self._plots["D"])
+        self._plots["G"].showAxis("top")  # epoch numbers go above the curves
+        self._markers = EpochMarkers(list(self._plots.values()),
+                                     label_axis=self._plots["G"].getAxis("top"))
         self._ranges = RangeFollower([self._plots["G"], self._plots["D"]])
         self._redraw_timer = QTimer(self)
         self._redraw_timer.setSingleShot(True)

@@ -31,23 +31,27 @@ class ProgressStrip(QWidget):
         self._last = (1, 0)  # (total steps, step) of the latest progress report
         self.bar.setRange(0, 1)
         self.bar.setValue(0)
+        self.bar.hide()  # an empty bar beside "Not training" reads as something broken
         self.label.setText(text)
 
     def hold(self, text: str, *, complete: bool = False) -> None:
         """Keep the bar where the run got to (paused, stopped), or fill it (completed)."""
         total, step = self._last  # set_busy may have made the bar indeterminate since
+        self.bar.show()
         self.bar.setRange(0, total)
         self.bar.setValue(total if complete else step)
         self.label.setText(text)
 
     def set_busy(self, text: str) -> None:
         """An indeterminate bar (setting up, stopping)."""
+        self.bar.show()
         self.bar.setRange(0, 0)
         self.label.setText(text)
 
     def show_progress(self, p: ProgressReport) -> None:
         """Update from a progress report."""
         self._last = (max(p.total_steps, 1), p.step)
+        self.bar.show()
         self.bar.setRange(0, self._last[0])
         self.bar.setValue(p.step)
         epochs = max(1, -(-p.total_steps // max(p.steps_per_epoch, 1)))

@@ -7,7 +7,7 @@ from collections.abc import Iterable, Sequence
 
 from PySide6.QtCore import QEvent, QRect, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QImage, QMouseEvent, QPainter, QPaintEvent, QPixmap, QResizeEvent
-from PySide6.QtWidgets import QToolTip, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QScrollArea, QToolTip, QVBoxLayout, QWidget
 
 from nectar_gui.ui.widgets.images import to_qimage
 from nectar_gui.ui.widgets.scrubber import (
@@ -23,6 +23,8 @@ BACKGROUND = QColor("#1e1e1e")
 CAPTION = QColor("#d4d4d4")
 MUTED = QColor("#8a8a8a")
 GAP = 10  # pixels around and between cells
+MESSAGE_SIZE = QSize(160, 60)  # room for "No samples yet" when there is no image
+MIN_VISIBLE_HEIGHT = 60  # the panel may be this short; the samples then scroll
 NO_SAMPLES = "No samples yet. They appear here while a run trains."
 # CycleGAN: one row per input domain, in the reference implementation's order.
 CYCLEGAN_ROWS = (("real_A", "fake_B", "rec_A", "idt_B"), ("real_B", "fake_A", "rec_B", "idt_A"))
@@ -50,7 +52,11 @@ def arrange(names: Sequence[str]) -> list[list[str]]:
 
 
 class _SampleCanvas(QWidget):
-    """Paints rows of captioned images, scaled by a whole factor when they are small."""
+    """Paints rows of captioned images at their own size or larger, never smaller.
+
+    Its minimum size is the grid at 1×, so in the scroll area around it a short panel
+    scrolls instead of shrinking 64-pixel samples to 40 pixels.
+    """
 
     image_activated = Signal(str)  # name of the image double-clicked
 
@@ -64,18 +70,31 @@ class _SampleCanvas(QWidget):
         # costs (UI-thread time that also holds the GIL the training thread needs).
         self._composed: QPixmap | None = None
         self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)  # we fill every pixel
-        self.setMinimumSize(200, 150)
+        self.setMinimumSize(MESSAGE_SIZE)
 
     def sizeHint(self) -> QSize:
         return QSize(720, 420)
 
     def set_rows(self, rows: list[list[tuple[str, QImage]]]) -> None:
         self._rows, self._message = rows, ""
+        self.setMinimumSize(self._natural_size().expandedTo(MESSAGE_SIZE))
         self._invalidate()
 
     def set_message(self, message: str) -> None:
         self._rows, self._message = [], message
+        self.setMinimumSize(MESSAGE_SIZE)
         self._invalidate()
+
+    def _natural_size(self) -> QSize:
+        """The grid with every image at 1×: the least room it is ever drawn in."""
+        if not self._rows:
+            return QSize(0, 0)
+        cell_w = max(img.width() for row in self._rows for _, img in row)
+        cell_h = max(img.height() for row in self._rows for _, img in row)
+        caption_h = self.fontMetrics().height() + 6
+        cols, rows = max(len(r) for r in self._rows), len(self._rows)
+        return QSize(cols * cell_w + GAP * (cols + 1),
+                     rows * (cell_h + caption_h) + GAP * (rows + 1))
 
     def _invalidate(self) -> None:
         self._composed = None
@@ -121,8 +140,9 @@ class _SampleCanvas(QWidget):
         fit = min((self.width() - GAP * (cols + 1)) / (cols * cell_w),
                   (self.height() - GAP * (rows + 1) - rows * caption_h) / (rows * cell_h))
         # Whole factors keep small images crisp (each pixel a sharp square); below 2× a
-        # whole factor would waste up to half the room, so those scale smoothly.
-        return float(math.floor(fit)) if fit >= 2 else max(fit, 0.05)
+        # whole factor would waste up to half the room, so those scale smoothly. Never
+        # below 1×: the scroll area around the canvas shows what does not fit.
+        return float(math.floor(fit)) if fit >= 2 else max(fit, 1.0)
 
     def _paint_grid(self, painter: QPainter) -> None:
         cell_w = max(img.width() for row in self._rows for _, img in row)
@@ -204,8 +224,15 @@ class SampleView(QWidget):
         self._slider = self.scrubber.slider
         self._position = self.scrubber.position
         self._live_button = self.scrubber.live_button
+        self._scroll = QScrollArea()
+        self._scroll.setWidget(self._canvas)
+        self._scroll.setWidgetResizable(True)  # fills the room; scrolls below its 1× size
+        self._scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        self._scroll.setMinimumHeight(MIN_VISIBLE_HEIGHT)
+        self._scroll.viewport().setStyleSheet(f"background: {BACKGROUND.name()};")
         layout = QVBoxLayout(self)
-        layout.addWidget(self._canvas, 1)
+        layout.setContentsMargins(0, 4, 0, 0)
+        layout.addWidget(self._scroll, 1)
         layout.addWidget(self.scrubber)
 
     def _connect(self) -> None:

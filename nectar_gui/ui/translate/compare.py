@@ -87,8 +87,9 @@ class CompareView(QWidget):
         self.mode_group.addButton(self.split_button)
         self.fit_button = self._tool("Fit", "Show the whole picture")
         self.actual_button = self._tool("100%", "One image pixel per screen pixel")
-        self.zoom_label = QLabel()
+        self.zoom_label = QLabel()  # plain muted text, so it is not taken for a button
         self.zoom_label.setMinimumWidth(80)
+        self.zoom_label.setEnabled(False)
         for widget in (self.side_button, self.split_button):
             bar.addWidget(widget)
         bar.addSpacing(16)
@@ -108,7 +109,6 @@ class CompareView(QWidget):
         button.setText(text)
         button.setToolTip(tip)
         button.setCheckable(checkable)
-        button.setAutoRaise(not checkable)
         return button
 
     def _connect(self) -> None:
@@ -205,4 +205,5 @@ class CompareView(QWidget):
             scale = shown.scale_factor()
             self._state = (scale, shown.center(), shown.fit_mode)
         percent = f"{scale * 100:.0f}%" if shown is not None else ""
-        self.zoom_label.setText(f"Fit · {percent}" if fit and percent else percent)
+        self.zoom_label.setText(f"Zoom {percent}, whole picture" if fit and percent else
+                                f"Zoom {percent}" if percent else "")

@@ -9,7 +9,6 @@ from pathlib import Path
 from PySide6.QtWidgets import (
     QComboBox,
     QFileDialog,
-    QHBoxLayout,
     QLabel,
     QMenu,
     QMessageBox,
@@ -19,6 +18,7 @@ from PySide6.QtWidgets import (
 )
 
 from nectar_gui.core.data.images import IMAGE_SUFFIXES
+from nectar_gui.ui.widgets.flow_layout import FlowLayout, flow_group
 from nectar_gui.workers.image_files import SAVE_FORMATS, ShownImage
 from nectar_gui.workers.translate_batch import output_name
 
@@ -112,20 +112,14 @@ class ImageControls(QWidget):
         self.set_directions(())
 
     def _build_layout(self) -> None:
-        row = QHBoxLayout(self)
-        row.setContentsMargins(0, 4, 0, 4)
-        row.addWidget(self.open_button)
-        row.addWidget(self.translate_button)
-        row.addSpacing(8)
-        row.addWidget(QLabel("Direction"))
-        row.addWidget(self.direction_combo)
-        row.addWidget(QLabel("Tiles"))
-        row.addWidget(self.tile_combo)
-        row.addStretch(1)
-        row.addWidget(self.save_button)
-        row.addWidget(self.copy_button)
-        row.addSpacing(8)
-        row.addWidget(self.batch_button)
+        flow = FlowLayout(self, spacing=8)  # a narrow window gets a second row
+        flow.setContentsMargins(0, 4, 0, 4)
+        for group in (flow_group(self.open_button, self.translate_button),
+                      flow_group(QLabel("Direction"), self.direction_combo),
+                      flow_group(QLabel("Tiles"), self.tile_combo),
+                      flow_group(self.save_button, self.copy_button),
+                      flow_group(self.batch_button)):
+            flow.addWidget(group)
 
     def set_directions(self, directions: tuple[str, ...]) -> None:
         """Enable B → A only for models that have it, and say why when not."""

@@ -88,11 +88,16 @@ class ModelPicker(QWidget):
 
     def _build_ui(self) -> None:
         self.model_combo = QComboBox()
-        self.model_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
-        self.model_combo.setMinimumWidth(240)
+        # Wide when there is room (stretch), but a long run name must not widen the window.
+        self.model_combo.setSizeAdjustPolicy(
+            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.model_combo.setMinimumContentsLength(10)
         self.model_combo.setToolTip("Runs in this workspace that have a checkpoint, and "
                                     "model files you opened")
         self.step_combo = QComboBox()
+        self.step_combo.setSizeAdjustPolicy(
+            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.step_combo.setMinimumContentsLength(8)
         self.step_combo.setToolTip("Which checkpoint of the run to use (latest by default)")
         self.open_button = QToolButton()
         self.open_button.setText("Open model…")
@@ -116,7 +121,7 @@ class ModelPicker(QWidget):
         row = QHBoxLayout()
         row.addWidget(QLabel("Model"))
         row.addWidget(self.model_combo, 2)
-        row.addWidget(QLabel("Checkpoint"))
+        row.addWidget(QLabel("Step"))
         row.addWidget(self.step_combo, 1)
         row.addWidget(self.open_button)
         row.addSpacing(12)

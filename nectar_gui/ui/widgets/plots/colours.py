@@ -46,7 +46,7 @@ def plot_colours_for(palette: QPalette) -> PlotColours:
 
 def style_axes(plot: pg.PlotItem, colours: PlotColours) -> None:
     """Axis lines, tick values and axis titles of one plot."""
-    for side in ("left", "bottom"):
+    for side in ("left", "bottom", "top"):
         axis = plot.getAxis(side)
         axis.setTextPen(colours.foreground)
         axis.setPen(colours.muted)

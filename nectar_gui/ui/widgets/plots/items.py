@@ -38,6 +38,15 @@ class LossAxis(pg.AxisItem):
         return ticks
 
 
+class StepAxis(pg.AxisItem):
+    """A step axis: steps are whole numbers, so no tick falls between two of them."""
+
+    def tickSpacing(self, minVal: float, maxVal: float, size: float) -> list[Any]:
+        levels = super().tickSpacing(minVal, maxVal, size)
+        whole = [(spacing, offset) for spacing, offset in levels if spacing >= 1]
+        return whole or [(1.0, 0.0)]
+
+
 class ToggleLegend(pg.LegendItem):
     """A legend whose entries toggle their curve when the line or the name is clicked."""
 
@@ -73,7 +82,9 @@ def add_stacked_plot(graphics: pg.GraphicsLayoutWidget, *, row: int, axis_title:
     peak-downsampled (the PlotItem imposes both on every curve it holds), and the value
     axis has a fixed width so that stacked plots keep their step axes aligned.
     """
-    plot = graphics.addPlot(row=row, col=0, axisItems={"left": LossAxis("left")})
+    plot = graphics.addPlot(row=row, col=0, axisItems={
+        "left": LossAxis("left"), "bottom": StepAxis("bottom"), "top": StepAxis("top")})
+    plot.hideAxis("top")  # passed in so the caller may show it (epoch numbers), off by default
     plot.showGrid(x=True, y=True, alpha=0.15)
     plot.setLabel("left", axis_title)
     plot.setClipToView(True)

@@ -19,6 +19,9 @@ Y_PAD = 0.08  # padding above and below, as a fraction of the data's height
 Y_SHRINK = 0.5  # refit when the data fill less than this part of the view
 
 
+EMPTY_STEPS = 100  # the step axis shown before anything is logged
+
+
 class RangeFollower:
     """Keeps a set of x-linked plots framed on their data, with hysteresis."""
 
@@ -47,7 +50,12 @@ class RangeFollower:
             ys: per plot, the lowest and highest value drawn (None: nothing drawn).
         """
         force, self._force = self._force, False
-        if not self.following or x is None:
+        if x is None:  # nothing logged yet: a plain 0–100 step frame, not 0.0–1.0
+            self.plots[0].setXRange(0, EMPTY_STEPS, padding=0)
+            for plot in self.plots:
+                plot.setYRange(0, 1, padding=0)
+            return
+        if not self.following:
             return
         vx0, vx1 = self.plots[0].vb.viewRange()[0]
         if force or x[1] > vx1 or x[0] < vx0:
