@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 from pathlib import Path
 from typing import Any
@@ -137,7 +138,7 @@ def test_epoch_numbers_sit_above_the_curves_and_never_crowd(plot: LossPlot) -> N
     assert labels[0] == (11.0, "epoch 2")
     view = plot._plots["G"].vb
     per_step = view.width() / (view.viewRange()[0][1] - view.viewRange()[0][0])
-    gaps = [(b - a) * per_step for (a, _), (b, _) in zip(labels, labels[1:], strict=False)]
+    gaps = [(b - a) * per_step for (a, _), (b, _) in itertools.pairwise(labels)]
     assert all(gap >= 64 for gap in gaps), gaps
 
 

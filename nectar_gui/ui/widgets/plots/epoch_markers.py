@@ -6,6 +6,7 @@ only as many as fit side by side.
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Sequence
 
@@ -71,7 +72,7 @@ class EpochMarkers:
         view = self.plots[0].vb
         (x0, x1), width = view.viewRange()[0], max(view.width(), 1.0)
         per_step = width / max(x1 - x0, 1e-9)  # pixels
-        gaps = [b - a for (a, _), (b, _) in zip(chosen, chosen[1:], strict=False)]
+        gaps = [b - a for (a, _), (b, _) in itertools.pairwise(chosen)]
         gap = min(gaps, default=float("inf")) * per_step
         every = max(1, math.ceil(LABEL_SPACING / gap)) if gap > 0 else 1
         labels = [(s, f"epoch {e + 1}") for i, (s, e) in enumerate(chosen) if i % every == 0]
