@@ -159,7 +159,8 @@ def test_checkpoint_files_open_their_run(tmp_path: Path) -> None:
 
 @pytest.mark.skipif(sys.platform == "win32", reason="POSIX shell scripts")
 def test_shell_scripts_parse() -> None:
-    for script in (ROOT / "packaging" / "smoke", ROOT / "packaging" / "linux" / "install-desktop-entry"):
+    for script in (ROOT / "packaging" / "smoke",
+                   ROOT / "packaging" / "linux" / "install-desktop-entry"):
         assert script.stat().st_mode & 0o111, f"{script} is not executable"
         done = subprocess.run(["bash", "-n", script], capture_output=True, text=True,
                               check=False)

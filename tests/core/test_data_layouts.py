@@ -113,7 +113,7 @@ def test_unknown_layout_names_folder_and_layouts(tmp_path: Path) -> None:
 def test_folder_inside_a_dataset_suggests_the_dataset(tmp_path: Path) -> None:
     make_image(tmp_path / "trainA" / "a.png")
     make_image(tmp_path / "trainB" / "b.png")
-    with pytest.raises(DatasetError, match="inside the dataset .* choose that folder") as info:
+    with pytest.raises(DatasetError, match=r"inside the dataset .* choose that folder") as info:
         detect_layout(tmp_path / "trainA")
     assert info.value.short in str(info.value) and "expected one" not in info.value.short
 
