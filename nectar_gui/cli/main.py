@@ -12,7 +12,7 @@ import sys
 from collections.abc import Sequence
 
 from nectar_gui import __version__
-from nectar_gui.cli import data, describe, train, translate
+from nectar_gui.cli import data, describe, evaluate, health, train, translate
 from nectar_gui.cli.common import CliError, one_line
 from nectar_gui.core.config import ConfigError
 
@@ -41,7 +41,7 @@ def build_parser() -> argparse.ArgumentParser:
                                 "headless, inspect configs and networks, translate images.")
     p.add_argument("--version", action="version", version=f"nectar {__version__}")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for family in (train, describe, data, translate):
+    for family in (train, describe, data, translate, evaluate, health):
         family.add_parsers(sub)
     return p
 

@@ -2,7 +2,8 @@
 
 On a terminal one line is redrawn in place (a bar, step, epoch, it/s, ETA, losses), cut
 to the terminal's width; in a log file (a cluster job) a plain line is printed every
-``log_every_s`` seconds instead.
+``log_every_s`` seconds instead. When the run's diagnosis (``core.diagnosis``) changes
+state, its title, evidence and suggestions are printed on lines of their own.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import sys
 import time
 from typing import TextIO
 
+from nectar_gui.core.diagnosis import Diagnosis, HealthTracker
 from nectar_gui.core.formatting import format_duration
 from nectar_gui.core.training.reports import (
     CheckpointReport,
@@ -42,6 +44,7 @@ class ProgressPrinter:
         self._losses: dict[str, float] = {}
         self._last_line = float("-inf")
         self._drawn = False
+        self._health = HealthTracker()
 
     def show(self, report: Report) -> int:
         if isinstance(report, ErrorReport):
@@ -52,6 +55,7 @@ class ProgressPrinter:
             return 0
         if isinstance(report, LossReport):
             self._losses = report.losses
+            self._diagnosis(self._health.add(report))
         elif isinstance(report, ProgressReport):
             self._progress(report)
         elif isinstance(report, StartedReport):
@@ -82,6 +86,15 @@ class ProgressPrinter:
         elif time.monotonic() - self._last_line >= self.log_every_s:
             self._println(line)
             self._last_line = time.monotonic()
+
+    def _diagnosis(self, diagnosis: Diagnosis | None) -> None:
+        """Print a changed diagnosis (the initial "too early" is not news)."""
+        if diagnosis is None or diagnosis.state == "too_early":
+            return
+        self._println(f"health: {diagnosis.title}. {diagnosis.evidence}")
+        if diagnosis.state != "healthy":
+            for suggestion in diagnosis.suggestions:
+                self._println(f"  try: {suggestion}")
 
     def _println(self, text: str, force: bool = False) -> None:
         if not (self.enabled or force):

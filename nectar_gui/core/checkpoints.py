@@ -33,6 +33,7 @@ import safetensors.torch
 import torch
 from torch import Tensor
 
+from nectar_gui.core.evaluation.best import best_name
 from nectar_gui.core.rundir import (
     CHECKPOINT_META,
     CHECKPOINT_STATE,
@@ -185,10 +186,10 @@ def _prune(checkpoints_dir: Path, step: int, keep: int) -> None:
 
     Checkpoints with a *higher* step than the one just saved belong to a history the
     run abandoned when it resumed from an earlier checkpoint (its metrics were cut back
-    the same way), so they go too. The folder LATEST names is never removed.
+    the same way), so they go too. The folders LATEST and BEST name are never removed.
     """
     try:
-        protected = _read_latest(checkpoints_dir)
+        protected = {_read_latest(checkpoints_dir), best_name(checkpoints_dir)}
         complete = complete_checkpoints(checkpoints_dir)
         done = [p for p in complete if int(p.name) <= step]
         stale = [p for p in complete if int(p.name) > step]
@@ -197,7 +198,7 @@ def _prune(checkpoints_dir: Path, step: int, keep: int) -> None:
         _logger.warning("Could not prune old checkpoints in %s: %s", checkpoints_dir, exc)
         return
     for path in [*done[:-keep], *stale, *leftovers]:
-        if path.name != protected:
+        if path.name not in protected:
             _remove_tree(path)
 
 

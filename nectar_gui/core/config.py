@@ -28,6 +28,7 @@ Preprocess = Literal["resize_and_crop", "crop", "resize", "none"]
 DeviceChoice = Literal["auto", "cpu", "cuda", "mps"]
 Precision = Literal["fp32", "bf16-mixed", "fp16-mixed"]
 AdamImpl = Literal["auto", "fused", "foreach", "for-loop"]
+BestMetric = Literal["auto", "psnr", "ssim", "l1", "cycle_l1"]
 
 # Reference-code generator names ("--netG resnet_9blocks") accepted as shorthands.
 _GENERATOR_ALIASES: dict[str, dict[str, Any]] = {
@@ -131,6 +132,9 @@ class OptimSection(_Section):
     """Adam and the learning-rate schedule (constant, then linear decay to zero)."""
 
     lr: float = Field(2e-4, gt=0, le=1.0, description="Adam learning rate for G and D.")
+    d_lr_factor: float = Field(1.0, gt=0, le=1000, description="Discriminator learning rate "
+                               "as a multiple of lr (1: the same rate as G). Above 1 D learns "
+                               "faster than G; far above, D tends to overpower G.")
     beta1: float = Field(0.5, ge=0, lt=1, description="Adam beta1.")
     beta2: float = Field(0.999, ge=0, lt=1, description="Adam beta2.")
     batch_size: int = Field(1, ge=1, le=1024, description="Images per step (per process).")
@@ -187,6 +191,19 @@ class LoggingSection(_Section):
     dist_sync_every_steps: int = Field(10, ge=1, le=100000, description="Multi-GPU runs: "
                                        "steps between the moments all processes exchange "
                                        "losses and stop requests.")
+    val_images: int = Field(50, ge=0, le=100000, description="Images measured at each "
+                            "validation, from the dataset's val/ split, else test/, else the "
+                            "training images (0 turns validation off).")
+    validate_every_steps: int = Field(0, ge=0, le=10**9, description="Steps between "
+                                      "validations; 0 validates with every checkpoint. One "
+                                      "also runs when training ends.")
+    best_metric: BestMetric = Field("auto", description="Metric that picks the best "
+                                    "checkpoint: auto is PSNR on paired data and the mean "
+                                    "cycle L1 on unpaired data; l1/psnr/ssim need paired "
+                                    "validation images, cycle_l1 unpaired ones.")
+    inception_weights: str | None = Field(None, description="Local Inception-v3 weights file "
+                                          "for FID/KID (nothing is downloaded); empty: FID "
+                                          "and KID are reported as unavailable.")
 
 
 class NectarConfig(_Section):
@@ -222,6 +239,9 @@ class NectarConfig(_Section):
                              f"ResNet generator")
         if m.kind == "pix2pix" and d.layout == "unaligned":
             raise ValueError("pix2pix needs paired images; layout 'unaligned' is for CycleGAN")
+        if m.kind == "pix2pix" and self.logging.best_metric == "cycle_l1":
+            raise ValueError("logging.best_metric 'cycle_l1' is for CycleGAN; a pix2pix run "
+                             "ranks checkpoints by auto, psnr, ssim or l1")
         identity = self.loss.lambda_identity > 0
         if m.kind == "cyclegan" and identity and m.input_nc != m.output_nc:
             raise ValueError("identity loss needs input_nc == output_nc; set "

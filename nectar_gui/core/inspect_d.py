@@ -22,6 +22,7 @@ from torch import nn
 
 from nectar_gui.core.checkpoints import CheckpointError, load_checkpoint
 from nectar_gui.core.config import NectarConfig
+from nectar_gui.core.evaluation.best import best_note
 from nectar_gui.core.inspect_d_info import MAX_JUDGED_PIXELS, JudgeError, JudgeInfo, JudgeRequest
 from nectar_gui.core.models.from_config import discriminator_for
 from nectar_gui.core.receptive_field import receptive_field
@@ -176,7 +177,8 @@ def _info(folder: Path, step: int, config: NectarConfig, nets: dict[str, nn.Modu
     kind = "CycleGAN" if m.kind == "cyclegan" else "pix2pix"
     arch = f"PatchGAN with {m.d_layers} layers" if m.discriminator == "patch" else "PixelGAN"
     summary = (f"{run_name or folder.name}, step {step:,}: {kind}, {arch} "
-               f"({rf.size}×{rf.size} px fields), {config.loss.gan_mode} objective")
+               f"({rf.size}×{rf.size} px fields), {config.loss.gan_mode} objective"
+               f"{best_note(folder)}")
     return JudgeInfo(path=folder, run_name=run_name, step=step, kind=m.kind,
                      gan_mode=config.loss.gan_mode, domains=tuple(_JUDGES[m.kind]),
                      receptive_field=rf, summary=summary)

@@ -8,11 +8,16 @@ Layout (see ARCHITECTURE.md, "The run directory is the contract")::
     samples/<step:08d>.npz   raw images, D patch maps, receptive field, meta
     checkpoints/<step:08d>/  written by ``nectar_gui.core.checkpoints``
     checkpoints/LATEST       name of the newest complete checkpoint
+    checkpoints/BEST         name of the best checkpoint (``core.evaluation.best``)
+    val.jsonl                one line per validation (``core.evaluation.records``)
+    probes/                  probe images and their translations (``core.evaluation.probes``)
     log.txt                  timestamped log lines
 
 A metrics line is exactly ``{"step": int, "epoch": int, "time": float, "losses":
-{name: float}, "lrs": {name: float}}``. NaN and ±inf are not valid JSON, so they are
-written as ``null``; ``RunReader`` turns them back into NaN so every value is a float.
+{name: float}, "lrs": {name: float}}``, plus ``"d_health": {name: float}`` when the run
+records D-health signals (``core.training.d_health``; runs from before them have none).
+NaN and ±inf are not valid JSON, so they are written as ``null``; ``RunReader`` turns
+them back into NaN so every value is a float.
 
 This module imports no torch: the UI reads runs with it, including runs that another
 process is still writing. Every file a reader might open mid-write is either appended
@@ -32,11 +37,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from types import TracebackType
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 import numpy as np
 from PIL import Image
 
+from nectar_gui.core.evaluation.records import ValidationRecord, parse_validation_line
+from nectar_gui.core.line_tail import LineTail
 from nectar_gui.core.sample_grid import (
     SampleRecord,
     decode_sample_npz,
@@ -44,6 +51,9 @@ from nectar_gui.core.sample_grid import (
     make_sample_grid,
 )
 from nectar_gui.core.training.reports import LossReport, SampleReport
+
+if TYPE_CHECKING:
+    from nectar_gui.core.evaluation.best import BestMark
 
 __all__ = ["RunDirError", "RunPaths", "RunReader", "RunWriter", "SampleRecord",
            "check_run_folder"]
@@ -54,10 +64,19 @@ CHECKPOINT_META = "meta.json"
 CHECKPOINT_STATE = "state.pt"
 TMP_PREFIX = ".tmp-"
 _STEP_NAME = re.compile(r"^\d{8,}$")
+VAL_LOG = "val.jsonl"
 
 
 class RunDirError(ValueError):
     """A folder is not a usable run folder; the message says which file and why."""
+
+
+@dataclass(frozen=True)
+class RunPlan:
+    """How many steps a run is meant to take (``plan.json``)."""
+
+    total_steps: int
+    steps_per_epoch: int
 
 
 @dataclass(frozen=True)
@@ -71,12 +90,14 @@ class RunPaths:
     checkpoints: Path = field(init=False)
     latest: Path = field(init=False)
     log: Path = field(init=False)
+    plan: Path = field(init=False)
 
     def __post_init__(self) -> None:
         root = Path(self.root)
         layout = {"root": root, "config": root / "config.json", "log": root / "log.txt",
                   "metrics": root / "metrics.jsonl", "samples": root / "samples",
-                  "checkpoints": root / "checkpoints", "latest": root / "checkpoints/LATEST"}
+                  "checkpoints": root / "checkpoints", "latest": root / "checkpoints/LATEST",
+                  "plan": root / "plan.json"}
         for name, path in layout.items():
             object.__setattr__(self, name, path)  # frozen: derived fields set once here
 
@@ -138,13 +159,16 @@ def _finite_or_none(value: float) -> float | None:
 
 def metrics_record(report: LossReport) -> dict[str, Any]:
     """The JSON object for one metrics line (non-finite floats become None → null)."""
-    return {
+    record: dict[str, Any] = {
         "step": int(report.step),
         "epoch": int(report.epoch),
         "time": _finite_or_none(report.wall_time),
         "losses": {k: _finite_or_none(v) for k, v in report.losses.items()},
         "lrs": {k: _finite_or_none(v) for k, v in report.lrs.items()},
     }
+    if report.d_health:
+        record["d_health"] = {k: _finite_or_none(v) for k, v in report.d_health.items()}
+    return record
 
 
 def parse_metrics_line(line: bytes) -> dict[str, Any] | None:
@@ -157,7 +181,7 @@ def parse_metrics_line(line: bytes) -> dict[str, Any] | None:
     if not isinstance(obj, dict) or not isinstance(obj.get("step"), int):
         _logger.warning("Skipping a line in metrics.jsonl without an integer step: %.80r", line)
         return None
-    for group in ("losses", "lrs"):
+    for group in ("losses", "lrs", "d_health"):
         values = obj.get(group)
         if isinstance(values, dict):
             obj[group] = {k: math.nan if v is None else v for k, v in values.items()}
@@ -204,6 +228,12 @@ class RunWriter:
         line = json.dumps(metrics_record(report), allow_nan=False) + "\n"
         self._metrics.write(line.encode("utf-8"))
         self._metrics.flush()
+
+    def write_plan(self, *, total_steps: int, steps_per_epoch: int) -> None:
+        """Record how long the run is meant to go (``plan.json``), so a reader that opens
+        or follows the folder can show progress and an ETA; rewritten on resume."""
+        plan = {"total_steps": total_steps, "steps_per_epoch": steps_per_epoch}
+        _replace_atomically(self.paths.plan, (json.dumps(plan) + "\n").encode("utf-8"))
 
     def write_sample(self, report: SampleReport) -> Path:
         """Write the sample's NPZ, then its PNG grid; returns the PNG path."""
@@ -348,6 +378,7 @@ class RunReader:
         self._offset = 0
         self._last_line = b""
         self.restarted = False
+        self._validations = LineTail(self.paths.root / VAL_LOG)
 
     @staticmethod
     def is_run_dir(path: Path) -> bool:
@@ -367,6 +398,15 @@ class RunReader:
         if not isinstance(data, dict):
             raise RunDirError(f"{path} does not hold a JSON object")
         return data
+
+    def plan(self) -> RunPlan | None:
+        """The planned length from ``plan.json``; None for older runs or a bad file."""
+        try:
+            data = json.loads(self.paths.plan.read_text(encoding="utf-8"))
+            return RunPlan(total_steps=int(data["total_steps"]),
+                           steps_per_epoch=int(data["steps_per_epoch"]))
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
 
     def read_new_metrics(self) -> list[dict[str, Any]]:
         """Metrics lines completed since the previous call (a partial line waits).
@@ -413,6 +453,26 @@ class RunReader:
         """Steps of the complete checkpoints, ascending."""
         return [int(p.name) for p in complete_checkpoints(self.paths.checkpoints)]
 
+    # ---- validation (val.jsonl, checkpoints/BEST; probes: core.evaluation.probes) ---------
+    def read_new_validations(self) -> list[ValidationRecord]:
+        """val.jsonl records completed since the previous call; like ``read_new_metrics``,
+        ``validations_restarted`` tells when the file was rewritten and reading started over."""
+        return _validation_records(self._validations.read_new())
+
+    @property
+    def validations_restarted(self) -> bool:
+        return self._validations.restarted
+
+    def all_validations(self) -> list[ValidationRecord]:
+        """Every complete val.jsonl record, read afresh."""
+        return _validation_records(self._validations.read_all())
+
+    def best(self) -> BestMark | None:
+        """What checkpoints/BEST says, when it names a complete checkpoint."""
+        from nectar_gui.core.evaluation.best import read_best  # it imports this module
+
+        return read_best(self.paths.checkpoints)
+
     def _read_metrics_from(self, offset: int) -> bytes:
         try:
             with self.paths.metrics.open("rb") as handle:
@@ -427,6 +487,11 @@ class RunReader:
             self._offset += len(complete)
             self._last_line = complete[complete.rstrip(b"\n").rfind(b"\n") + 1:]
         return _parse_lines(complete)
+
+
+def _validation_records(lines: list[bytes]) -> list[ValidationRecord]:
+    records = (parse_validation_line(ln) for ln in lines)
+    return [r for r in records if r is not None]
 
 
 def _parse_lines(data: bytes) -> list[dict[str, Any]]:

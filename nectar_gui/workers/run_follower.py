@@ -32,7 +32,7 @@ class _RunPoller(QObject):
         self._home = self.thread()  # where the poller returns when it stops
         self._timer: QTimer | None = None
         self._config_sent = False
-        self._sent: dict[str, list[int]] = {}  # last sample / checkpoint lists sent
+        self._sent: dict[str, Any] = {}  # last of each whole list sent (samples, checkpoints…)
         self._last_error: str | None = None
 
     @Slot()
@@ -81,16 +81,20 @@ class _RunPoller(QObject):
             self.news.emit(("metrics", records[start:start + METRICS_BATCH]))
         self._send_if_changed("sample_steps", self._reader.sample_steps())
         self._send_if_changed("checkpoints", self._reader.checkpoint_steps())
+        # val.jsonl holds a line per validation (tens, not millions): sent whole on change.
+        self._send_if_changed("validations", self._reader.all_validations())
+        self._send_if_changed("best", self._reader.best())
+        self._send_if_changed("plan", self._reader.plan())
 
     def _send_config(self) -> None:
         config = self._reader.config()  # RunDirError when config.json is missing or bad
         self._config_sent = True
         self.news.emit(("config_loaded", config))
 
-    def _send_if_changed(self, kind: str, steps: list[int]) -> None:
-        if self._sent.get(kind) != steps:
-            self._sent[kind] = steps
-            self.news.emit((kind, steps))
+    def _send_if_changed(self, kind: str, value: Any) -> None:
+        if kind not in self._sent or self._sent[kind] != value:
+            self._sent[kind] = value
+            self.news.emit((kind, value))
 
 
 class RunFollower(QObject):
@@ -108,6 +112,9 @@ class RunFollower(QObject):
     reset = Signal()  # the run's history was rewritten; clear what was shown
     sample_steps = Signal(object)  # list[int]: steps with a sample, ascending
     checkpoints = Signal(object)  # list[int]: steps with a complete checkpoint, ascending
+    validations = Signal(object)  # list[ValidationRecord]: every val.jsonl line, in order
+    best = Signal(object)  # BestMark | None: what checkpoints/BEST names
+    plan = Signal(object)  # RunPlan | None: how many steps the run is meant to take
     error = Signal(str)  # a plain message for the user
 
     def __init__(self, parent: QObject | None = None, *,
@@ -119,6 +126,8 @@ class RunFollower(QObject):
         self._path: Path | None = None
         self._forward = {"config_loaded": self.config_loaded, "metrics": self.metrics,
                          "sample_steps": self.sample_steps, "checkpoints": self.checkpoints,
+                         "validations": self.validations, "best": self.best,
+                         "plan": self.plan,
                          "error": self.error}
 
     def start(self, path: str | Path) -> None:

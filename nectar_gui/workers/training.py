@@ -28,6 +28,7 @@ from nectar_gui.core.training.reports import (
     ResumedReport,
     SampleReport,
     StartedReport,
+    ValidationReport,
 )
 
 # While a run trains, the UI thread's Python work (plots, samples) holds the GIL that
@@ -49,6 +50,7 @@ class TrainingWorker(QObject):
     paused = Signal(object)  # PausedReport
     resumed = Signal(object)  # ResumedReport
     log = Signal(object)  # LogReport
+    validation = Signal(object)  # ValidationReport
     error = Signal(object)  # ErrorReport
     finished = Signal(object)  # FinishedReport, or None after an error
 
@@ -64,6 +66,7 @@ class TrainingWorker(QObject):
             LossReport: self.losses, SampleReport: self.sample,
             CheckpointReport: self.checkpoint, PausedReport: self.paused,
             ResumedReport: self.resumed, LogReport: self.log, ErrorReport: self.error,
+            ValidationReport: self.validation,
         }
 
     @Slot()

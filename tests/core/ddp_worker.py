@@ -30,15 +30,15 @@ from nectar_gui.core.training.reports import Report
 def main() -> int:
     dump, rank = Path(sys.argv[1]), int(os.environ["RANK"])
     flushes: list[dict[str, dict[str, float]]] = []
-    take = schedule.LossMeter.take
+    take = schedule.LossMeter.take_values
     run = session.TrainingSession.run
 
-    def recording_take(self: schedule.LossMeter, reduce: bool = False) -> dict[str, float]:
+    def recording_take(self: schedule.LossMeter, reduce: bool = False) -> schedule.MeterValues:
         local = ({} if self._sum is None
                  else dict(zip(self._names, (self._sum / self._count).tolist(), strict=True)))
         reduced = take(self, reduce)
-        if reduced:
-            flushes.append({"local": local, "reduced": reduced})
+        if reduced.losses:
+            flushes.append({"local": local, "reduced": reduced.losses})
         return reduced
 
     def run_and_dump(self: session.TrainingSession, control: TrainingControl
@@ -51,7 +51,7 @@ def main() -> int:
             save_file(params, str(dump / f"rank{rank}.safetensors"))
         (dump / f"rank{rank}.losses.json").write_text(json.dumps(flushes))
 
-    patches: list[tuple[Any, str, Any]] = [(schedule.LossMeter, "take", recording_take),
+    patches: list[tuple[Any, str, Any]] = [(schedule.LossMeter, "take_values", recording_take),
                                            (session.TrainingSession, "run", run_and_dump)]
     for owner, name, value in patches:
         setattr(owner, name, value)

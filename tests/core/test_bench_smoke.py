@@ -29,3 +29,13 @@ def test_bench_rejects_unknown_variants() -> None:
     res = subprocess.run([sys.executable, str(BENCH), "--quick", "--variant", "bogus"],
                          capture_output=True, text=True, timeout=60)
     assert res.returncode == 2 and "bogus" in res.stderr
+
+
+def test_d_health_bench_prints_the_ratio() -> None:
+    bench = BENCH.with_name("d_health.py")
+    out = subprocess.run([sys.executable, str(bench), "--quick", "--models", "pix2pix"],
+                         capture_output=True, text=True, timeout=240, check=True).stdout
+    header, row = out.splitlines()[:2]
+    assert "on/off" in header and "signals/step" in header
+    assert row.split()[:2] == ["pix2pix", "64"]
+    float(row.split()[4])  # the ratio, whatever its value

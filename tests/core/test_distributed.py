@@ -88,6 +88,9 @@ def assert_losses_are_rank_averages(dump: Path, metrics: list[dict[str, object]]
             assert math.isfinite(value)
             assert value == pytest.approx((f0["local"][name] + f1["local"][name]) / 2,
                                           rel=1e-5, abs=1e-7)
+        for name, value in record["d_health"].items():  # reduced with the losses
+            local = (f0["local"][f"d_health/{name}"] + f1["local"][f"d_health/{name}"]) / 2
+            assert value == pytest.approx(local, rel=1e-5, abs=1e-7)
         ranks_saw_different_data |= f0["local"] != f1["local"]
     assert ranks_saw_different_data  # else the averaging above proves nothing
 

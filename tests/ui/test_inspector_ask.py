@@ -80,3 +80,12 @@ def test_a_runs_d_judges_any_image_in_the_inspector(qtbot: QtBot, tab: Inspector
         panel.load_model(tmp_path)
     assert "neither a run folder" in failed.args[0]
     assert panel.info is not None  # the loaded model stays
+
+
+def test_another_tab_asks_about_an_image_with_a_checkpoint(
+        qtbot: QtBot, tab: InspectorTab, pix2pix_run: Path, tmp_path: Path) -> None:
+    checkpoint = next((pix2pix_run / "checkpoints").glob("0*"))
+    with qtbot.waitSignal(tab.ask.judged, timeout=TIMEOUT):
+        tab.ask_about(checkpoint, photo(tmp_path / "a.png", 40, 52))  # one call: load, judge
+    assert tab.ask.isVisible() and tab.controls.ask.isChecked()
+    assert tab.current_map() == "D(fake_B)" and tab.view.image_size() == (40, 52)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from torch import Tensor
+from torch import Tensor, nn
 
 from nectar_gui.core.config import NectarConfig
 from nectar_gui.core.losses import l1
@@ -44,6 +44,7 @@ class CycleGanModel(GanModel):
                       "B": ImagePool(config.loss.pool_size, seed=seed + 2)}
 
     def train_step(self, batch: Batch) -> dict[str, Tensor]:
+        self.d_health = {}
         b = self.to_device(batch)
         real_a, real_b = b["A"], b["B"]
         f, lc = self._fwd, self.config.loss
@@ -59,8 +60,9 @@ class CycleGanModel(GanModel):
         self._set_requires_grad([d_a, d_b], False)
         self.optimizers["G"].zero_grad(set_to_none=True)
         with self.runtime.autocast():
-            losses["G_A"] = self.gan_loss.generator(d_b(fake_b))
-            losses["G_B"] = self.gan_loss.generator(d_a(fake_a))
+            pred_fake_b, pred_fake_a = d_b(fake_b), d_a(fake_a)  # (B, 1, h, w)
+            losses["G_A"] = self.gan_loss.generator(pred_fake_b)
+            losses["G_B"] = self.gan_loss.generator(pred_fake_a)
             losses["cycle_A"] = l1(rec_a, real_a) * lc.lambda_cycle_a
             losses["cycle_B"] = l1(rec_b, real_b) * lc.lambda_cycle_b
             if lc.lambda_identity > 0:
@@ -75,17 +77,29 @@ class CycleGanModel(GanModel):
         self._set_requires_grad([d_a, d_b], True)
         self.optimizers["D"].zero_grad(set_to_none=True)
         with self.runtime.autocast():
-            losses["D_B"] = self._d_loss("D_B", real_b, self.pools["B"].query(fake_b))
-            losses["D_A"] = self._d_loss("D_A", real_a, self.pools["A"].query(fake_a))
+            losses["D_B"], pred_real_b = self._d_loss("D_B", real_b, self.pools["B"].query(fake_b))
+            losses["D_A"], pred_real_a = self._d_loss("D_A", real_a, self.pools["A"].query(fake_a))
+        # D-health: each D before its update, on real images and on G's current output
+        # (not the pool's older fakes): how well D tells them apart at this step.
+        self._record_patch_signals(pred_real_b, pred_fake_b, "_B")
+        self._record_patch_signals(pred_real_a, pred_fake_a, "_A")
         self._backward_step(losses["D_A"] + losses["D_B"], "D")
         self._end_step()
         return {k: v.detach() for k, v in losses.items()}
 
-    def _d_loss(self, name: str, real: Tensor, fake: Tensor) -> Tensor:
+    def _d_loss(self, name: str, real: Tensor, fake: Tensor) -> tuple[Tensor, Tensor]:
+        """D's loss on real images and (pooled) fakes, and its raw scores on the real ones."""
         D = self._fwd[name]
-        loss_real = self.gan_loss.discriminator(D(real), True)
+        pred_real = D(real)  # (B, 1, h, w)
+        loss_real = self.gan_loss.discriminator(pred_real, True)
         loss_fake = self.gan_loss.discriminator(D(fake.detach()), False)
-        return 0.5 * (loss_real + loss_fake)
+        return 0.5 * (loss_real + loss_fake), pred_real
+
+    def _grad_norm_sets(self, group: str) -> dict[str, list[nn.Module]]:
+        """One joint norm for both generators (one loss couples them), one per D."""
+        if group == "G":
+            return super()._grad_norm_sets(group)
+        return {f"grad_norm_{name}": [self.nets[name]] for name in self.discriminator_names}
 
     def _sample(self, batch: Batch) -> SampleArrays:
         n = self.nets

@@ -26,6 +26,7 @@ from nectar_gui.core.models.fast_ops import accelerate
 from nectar_gui.core.models.from_config import discriminator_for, generator_for
 from nectar_gui.core.receptive_field import receptive_field
 from nectar_gui.core.runtime import Runtime
+from nectar_gui.core.training import d_health
 
 Batch = dict[str, Tensor]
 Wrapper = Callable[[nn.Module], nn.Module]
@@ -82,6 +83,8 @@ class GanModel(abc.ABC):
         self._wrap = wrap or (lambda m: m)
         self.scaler = runtime.grad_scaler()
         self.optimizers: dict[str, torch.optim.Optimizer] = {}
+        #: the last step's D-health signals as 0-dim device tensors (``d_health`` module)
+        self.d_health: dict[str, Tensor] = {}
 
     # ---- building -----------------------------------------------------------------
     def _add_generator(self, name: str, input_nc: int, output_nc: int) -> None:
@@ -106,8 +109,14 @@ class GanModel(abc.ABC):
         o = self.config.optim
         for group, names in (("G", self.generator_names), ("D", self.discriminator_names)):
             params = [p for n in names for p in self.nets[n].parameters()]
-            self.optimizers[group] = self.runtime.adam(params, lr=o.lr, betas=(o.beta1, o.beta2),
+            self.optimizers[group] = self.runtime.adam(params, lr=self._base_lr(group),
+                                                       betas=(o.beta1, o.beta2),
                                                        impl=o.adam_impl)
+
+    def _base_lr(self, group: str) -> float:
+        """The configured rate of an optimizer group (D's scaled by ``optim.d_lr_factor``)."""
+        o = self.config.optim
+        return o.lr * o.d_lr_factor if group == "D" else o.lr
 
     # ---- the step -------------------------------------------------------------------
     @abc.abstractmethod
@@ -148,10 +157,33 @@ class GanModel(abc.ABC):
         opt = self.optimizers[group]
         if self.scaler is not None:
             self.scaler.scale(loss).backward()
+            if d_health.ENABLED:
+                # Norms of the true gradients: unscale now (step() then skips its own
+                # unscale, so the update is the same).
+                self.scaler.unscale_(opt)
+                self._record_grad_norms(group)
             self.scaler.step(opt)
         else:
             loss.backward()
+            if d_health.ENABLED:
+                self._record_grad_norms(group)
             opt.step()
+
+    def _grad_norm_sets(self, group: str) -> dict[str, list[nn.Module]]:
+        """Which networks each gradient-norm signal of ``group`` covers (one per group)."""
+        names = self.generator_names if group == "G" else self.discriminator_names
+        return {f"grad_norm_{group}": [self.nets[n] for n in names]}
+
+    def _record_grad_norms(self, group: str) -> None:
+        for key, nets in self._grad_norm_sets(group).items():
+            self.d_health[key] = d_health.grad_norm(nets)
+
+    def _record_patch_signals(self, pred_real: Tensor, pred_fake: Tensor,
+                              suffix: str = "") -> None:
+        """D's accuracies and mean scores on this step's real and generated batch."""
+        if d_health.ENABLED:
+            self.d_health.update(d_health.patch_signals(self.config.loss.gan_mode, pred_real,
+                                                        pred_fake, suffix))
 
     def _end_step(self) -> None:
         if self.scaler is not None:
@@ -164,9 +196,9 @@ class GanModel(abc.ABC):
 
     def set_lr(self, factor: float) -> None:
         """Scale every optimizer's learning rate to ``factor`` × the configured rate."""
-        for opt in self.optimizers.values():
+        for name, opt in self.optimizers.items():
             for group in opt.param_groups:
-                group["lr"] = self.config.optim.lr * factor
+                group["lr"] = self._base_lr(name) * factor
 
     def lrs(self) -> dict[str, float]:
         """Current learning rate per optimizer."""

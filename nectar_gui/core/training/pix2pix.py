@@ -36,6 +36,7 @@ class Pix2PixModel(GanModel):
         self._finish_build()
 
     def train_step(self, batch: Batch) -> dict[str, Tensor]:
+        self.d_health = {}
         b = self.to_device(batch)
         real_a, real_b = b["A"], b["B"]
         G, D = self._fwd["G"], self._fwd["D"]
@@ -46,9 +47,12 @@ class Pix2PixModel(GanModel):
         self._set_requires_grad([self.nets["D"]], True)
         self.optimizers["D"].zero_grad(set_to_none=True)
         with self.runtime.autocast():
-            d_fake = self.gan_loss.discriminator(D(torch.cat([real_a, fake_b.detach()], 1)), False)
-            d_real = self.gan_loss.discriminator(D(torch.cat([real_a, real_b], 1)), True)
+            pred_fake = D(torch.cat([real_a, fake_b.detach()], 1))  # (B, 1, h, w)
+            pred_real = D(torch.cat([real_a, real_b], 1))
+            d_fake = self.gan_loss.discriminator(pred_fake, False)
+            d_real = self.gan_loss.discriminator(pred_real, True)
             loss_d = 0.5 * (d_fake + d_real)
+        self._record_patch_signals(pred_real, pred_fake)  # D before its update
         self._backward_step(loss_d, "D")
 
         # G: fool D (frozen; called unwrapped so DDP does not wait for its gradients) + L1.

@@ -51,13 +51,20 @@ class ProgressReport:
 
 @dataclass(frozen=True)
 class LossReport:
-    """Loss values averaged since the previous report, and the learning rates now."""
+    """Loss values averaged since the previous report, and the learning rates now.
+
+    ``d_health`` holds the D-health signals averaged over the same steps (keys in
+    ``core.training.d_health``: ``acc_real``, ``acc_fake``, ``score_real``, ``score_fake``,
+    ``grad_norm_G``, ``grad_norm_D``; CycleGAN's per-D keys end in ``_A`` / ``_B``); empty
+    when the run did not record them. ``core.diagnosis`` reads them into a state.
+    """
 
     step: int
     epoch: int
     wall_time: float
     losses: dict[str, float]
     lrs: dict[str, float]
+    d_health: dict[str, float] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -127,6 +134,29 @@ class LogReport:
     extra: dict[str, str] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class ValidationReport:
+    """A validation point: mean metrics on the validation images (the line in val.jsonl).
+
+    ``metrics`` holds ``l1``/``psnr``/``ssim`` (paired) or ``cycle_l1_a``/``cycle_l1_b``/
+    ``d_score_a``/``d_score_b`` (unpaired); ``unavailable`` says why FID/KID are missing.
+    ``best_step`` is the checkpoint BEST names after this validation (None: none yet),
+    ranked by ``best_metric``; ``probe_step`` is set when probe translations were saved.
+    """
+
+    step: int
+    epoch: int
+    split: str
+    images: int
+    metrics: dict[str, float]
+    unavailable: dict[str, str]
+    seconds: float
+    best_metric: str
+    best_step: int | None
+    is_best: bool
+    probe_step: int | None = None
+
+
 Report = (StartedReport | HistoryReport | ProgressReport | LossReport | SampleReport
           | CheckpointReport | PausedReport | ResumedReport | FinishedReport | ErrorReport
-          | LogReport)
+          | LogReport | ValidationReport)

@@ -7,6 +7,7 @@ to continue on exactly the same curve.
 from __future__ import annotations
 
 import time
+from typing import NamedTuple
 
 import torch
 from torch import Tensor
@@ -41,30 +42,46 @@ class TimeGate:
         self._closed_until = time.monotonic() + seconds
 
 
+class MeterValues(NamedTuple):
+    """Averages fetched by :meth:`LossMeter.take_values`: losses and D-health signals."""
+
+    losses: dict[str, float]
+    d_health: dict[str, float]
+
+
 class LossMeter:
     """Sums loss tensors on the device; fetches them in one transfer when asked.
 
     Calling ``float()`` on a loss every step forces the host to wait for the device;
-    summing device tensors does not.
+    summing device tensors does not. The D-health signals ride along in the same stacked
+    tensor, so they cost no transfer of their own.
     """
 
     def __init__(self) -> None:
         self._names: list[str] = []
+        self._n_losses = 0
         self._sum: Tensor | None = None
         self._count = 0
 
-    def add(self, losses: dict[str, Tensor]) -> None:
-        values = torch.stack([v.float() for v in losses.values()])  # (n_losses,)
-        if self._sum is None or list(losses) != self._names:
-            self._names, self._sum, self._count = list(losses), values.clone(), 1
+    def add(self, losses: dict[str, Tensor], d_health: dict[str, Tensor] | None = None) -> None:
+        """Add one step's losses (and its D-health signals) to the running sums."""
+        named = {**losses, **{_HEALTH + k: v for k, v in (d_health or {}).items()}}
+        values = torch.stack([v.float() for v in named.values()])  # (n_values,)
+        if self._sum is None or list(named) != self._names:
+            self._names, self._sum, self._count = list(named), values.clone(), 1
+            self._n_losses = len(losses)
         else:
             self._sum += values
             self._count += 1
 
     def take(self, reduce: bool = False) -> dict[str, float]:
-        """Averages since the last call (optionally averaged over all ranks), then reset."""
+        """Loss averages since the last call (optionally averaged over all ranks), then reset."""
+        return self.take_values(reduce).losses
+
+    def take_values(self, reduce: bool = False) -> MeterValues:
+        """Loss and D-health averages since the last call, in one transfer; then reset."""
         if self._sum is None:
-            return {}
+            return MeterValues({}, {})
         mean = self._sum / self._count
         if reduce:
             import torch.distributed as dist
@@ -73,4 +90,11 @@ class LossMeter:
             mean /= dist.get_world_size()
         values = mean.cpu().tolist()  # the one host transfer
         self._sum, self._count = None, 0
-        return dict(zip(self._names, values, strict=True))
+        n = self._n_losses
+        return MeterValues(dict(zip(self._names[:n], values[:n], strict=True)),
+                           {k.removeprefix(_HEALTH): v
+                            for k, v in zip(self._names[n:], values[n:], strict=True)})
+
+
+#: keeps D-health names apart from loss names inside the meter
+_HEALTH = "d_health/"

@@ -58,6 +58,7 @@ from nectar_gui.core.training.state import (
     resume_mismatch_message,
     save_training_checkpoint,
 )
+from nectar_gui.core.training.validation import Validator, describe_validation
 
 
 class NonFiniteLossError(FloatingPointError):
@@ -107,6 +108,7 @@ class TrainingSession:
         self.runtime: Runtime | None = None
         self.model: GanModel | None = None
         self.writer: RunWriter | None = None
+        self.validator: Validator | None = None
         self.counters = Counters()
         self._dataset: Any = None
         self._scan_log: list[str] = []
@@ -146,8 +148,15 @@ class TrainingSession:
             self.writer = RunWriter.create(run_dir, cfg.to_json(), resume=opts.resume)
             for line in self._scan_log:
                 self.writer.log(f"dataset check: {line}")
+            self.writer.write_plan(total_steps=self.total_steps,
+                                   steps_per_epoch=self.steps_per_epoch)
         if opts.resume:
             yield from self._restore(resumed_from)
+        if self.writer is not None and cfg.logging.val_images > 0:
+            self.validator = Validator(cfg, self.writer.paths.root, self.model,
+                                       self.counters.step)
+            for note in self.validator.prepare():
+                yield self._log(note.message, note.level)
         yield StartedReport(step=self.counters.step, epoch=self.counters.epoch,
                             total_steps=self.total_steps, steps_per_epoch=self.steps_per_epoch,
                             device=self.runtime.describe(), resumed=opts.resume,
@@ -245,7 +254,7 @@ class TrainingSession:
                 yield from loop.before_step()
                 if loop.stopping:
                     break
-                loop.meter.add(self.model.train_step(batch))
+                loop.meter.add(self.model.train_step(batch), self.model.d_health)
                 c.step += 1
                 c.epoch_step += 1
                 yield from loop.after_step(batch)
@@ -258,6 +267,7 @@ class TrainingSession:
                 c.epoch_step = 0
         yield from loop.flush_losses()
         yield from self._save_checkpoint()
+        yield from self._validate()  # at the end, whatever the interval
         self.runtime.barrier()  # rank 0 saved alone: nobody leaves the group before that
         reason: Literal["completed", "stopped"] = "stopped" if loop.stopping else "completed"
         yield self._log(f"Training {reason} at step {self.counters.step}")
@@ -283,6 +293,18 @@ class TrainingSession:
             keep=self.config.logging.keep_checkpoints)
         self.writer.log(f"Saved checkpoint {path.name}")
         yield CheckpointReport(step=self.counters.step, path=str(path))
+        if self.config.logging.validate_every_steps == 0:
+            yield from self._validate()
+
+    def _validate(self) -> Iterator[Report]:
+        """Validate at this step (rank 0, once per step); draws no random numbers."""
+        result = self.validator.run(self.counters.step, self.counters.epoch) if (
+            self.validator is not None) else None
+        if isinstance(result, LogReport):  # validation failed: a warning, training goes on
+            yield self._log(result.message, result.level)
+        elif result is not None:
+            yield self._log(describe_validation(result))
+            yield result
 
     def _elapsed(self) -> float:
         return time.monotonic() - self._t0
@@ -389,10 +411,13 @@ class _LoopState:
             yield from self._maybe_sample(batch, force=last)
         if c.step % s.config.logging.checkpoint_every_steps == 0 and not last:
             yield from s._save_checkpoint()
+        every = s.config.logging.validate_every_steps
+        if every and c.step % every == 0 and not last:
+            yield from s._validate()
 
     def flush_losses(self) -> Iterator[Report]:
         s, c = self.s, self.s.counters
-        losses = self.meter.take(reduce=self.distributed)
+        losses, d_health = self.meter.take_values(reduce=self.distributed)
         if not losses or s.model is None:
             return
         now = time.monotonic()
@@ -400,7 +425,7 @@ class _LoopState:
             self.rate = (c.step - self._step_last) / max(now - self._t_last, 1e-9)
         self._t_last, self._step_last = now, c.step
         report = LossReport(step=c.step, epoch=c.epoch, wall_time=time.time(), losses=losses,
-                            lrs=s.model.lrs())
+                            lrs=s.model.lrs(), d_health=d_health)
         if s.writer is not None:
             s.writer.write_metrics(report)
         yield report

@@ -73,6 +73,7 @@ class RunCheckpoints:
         model: ``"pix2pix"`` or ``"cyclegan"``.
         steps: steps of the complete checkpoints, oldest first.
         latest: the step named by ``checkpoints/LATEST`` (or the newest), None when none.
+        best: the step named by ``checkpoints/BEST`` (what opening the run loads), or None.
     """
 
     run_dir: Path
@@ -80,3 +81,4 @@ class RunCheckpoints:
     model: str
     steps: tuple[int, ...]
     latest: int | None
+    best: int | None = None

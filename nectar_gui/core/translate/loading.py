@@ -1,7 +1,8 @@
 """Open any model a user may point at, and list the runs of a workspace.
 
-``open_translator`` accepts our run folders (newest checkpoint, or a chosen step), one
-checkpoint folder, a generator saved by the reference pytorch-CycleGAN-and-pix2pix code
+``open_translator`` accepts our run folders (the checkpoint ``BEST`` names, else the
+newest, or a chosen step), one checkpoint folder, a generator saved by the reference
+pytorch-CycleGAN-and-pix2pix code
 (``*.pth``, or the same state dict as ``.safetensors``), and ONNX files exported by
 :mod:`.export`. Every failure is a :class:`TranslateError` worded for the user.
 """
@@ -18,6 +19,7 @@ from torch import nn
 
 from nectar_gui.core.checkpoints import CheckpointError, latest_checkpoint, load_checkpoint
 from nectar_gui.core.config import ConfigError, ModelSection, NectarConfig, parse_config
+from nectar_gui.core.evaluation.best import best_note, read_best
 from nectar_gui.core.models import count_parameters
 from nectar_gui.core.models.from_config import generator_for
 from nectar_gui.core.rundir import RunPaths, RunReader, complete_checkpoints
@@ -44,7 +46,8 @@ def open_translator(path: Path, *, device: str = "auto", step: int | None = None
         path: a run folder, a checkpoint folder, a reference ``.pth`` (or
             ``.safetensors``) generator, or an ``.onnx`` file exported by Nectar.
         device: "auto" (CUDA, then MPS, then CPU), "cpu", "cuda" or "mps".
-        step: for a run folder, the checkpoint step to load (default: the latest).
+        step: for a run folder, the checkpoint step to load (default: the one
+            ``checkpoints/BEST`` names, else the latest).
 
     Raises:
         TranslateError: the path, the step or the device cannot be used; the message
@@ -82,6 +85,9 @@ def resolve_model_path(path: Path, step: int | None = None) -> Path:
 def _run_checkpoint(run: Path, step: int | None) -> Path:
     folder = RunPaths(run).checkpoints
     if step is None:
+        best = read_best(folder)  # the run's best checkpoint, when one was chosen
+        if best is not None:
+            return folder / f"{best.step:08d}"
         latest = latest_checkpoint(folder)
         if latest is None:
             raise TranslateError(f"The run {run.name} has no checkpoint yet; train it "
@@ -180,6 +186,7 @@ def _checkpoint_info(folder: Path, step: int, config: NectarConfig, net: nn.Modu
     summary = f"{kind}: {arch.describe()}"
     if m.kind == "pix2pix" and config.data.direction == "BtoA":
         summary += " (trained on its dataset's B → A)"
+    summary += best_note(folder)
     run = folder.parent.parent
     return GeneratorInfo(source="nectar-checkpoint", path=folder, arch=m.generator,
                          summary=summary, parameters=count_parameters(net),
@@ -216,9 +223,11 @@ def _run_entry(folder: Path) -> RunCheckpoints | None:
         kind = config["model"]["kind"]
         steps = tuple(int(p.name) for p in complete_checkpoints(RunPaths(folder).checkpoints))
         latest = latest_checkpoint(RunPaths(folder).checkpoints)
+        best = read_best(RunPaths(folder).checkpoints)
     except (OSError, ValueError, KeyError, TypeError):
         return None
     if kind not in _NETWORKS or not steps:
         return None
     return RunCheckpoints(run_dir=folder, name=folder.name, model=kind, steps=steps,
-                          latest=int(latest.name) if latest is not None else steps[-1])
+                          latest=int(latest.name) if latest is not None else steps[-1],
+                          best=best.step if best is not None else None)

@@ -42,6 +42,7 @@ class AskPanel(QFrame):
         self.info: JudgeInfo | None = None
         self._image: Path | None = None
         self._condition: Path | None = None
+        self._pending: tuple[Path, bool] | None = None  # judge once the model has loaded
         self._folder = str(Path.home())
         self._build_ui()
         self._connect()
@@ -126,6 +127,12 @@ class AskPanel(QFrame):
         if domain is not None and self.domain.findData(domain) >= 0:
             self.domain.setCurrentIndex(self.domain.findData(domain))
 
+    def ask_after_loading(self, model: Path, image: Path, *, translate: bool) -> None:
+        """Load ``model``'s discriminators, then judge ``image`` at once (another tab asked:
+        "what does this checkpoint's D make of this image?")."""
+        self._pending = (image, translate)
+        self.load_model(model)
+
     def ask(self) -> None:
         """Send the chosen image to D (when a model and an image are chosen)."""
         problem = self.problem()
@@ -179,6 +186,11 @@ class AskPanel(QFrame):
         self.domain.blockSignals(False)
         self.status.setText("Model loaded. Choose an image and press Ask D.")
         self._update()
+        if self._pending is not None:
+            (image, translate), self._pending = self._pending, None
+            self.set_image(image)
+            self.set_judging(translate)
+            self.ask()
 
     def _on_runner_judged(self, record: object) -> None:
         self.status.setText("")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from nectar_gui.ui.inspector.map_choice import MapEntry
 from nectar_gui.ui.inspector.overlay_view import Cell, PatchOverlayView
 
 MAX_PINS_LISTED = 5
@@ -72,3 +73,11 @@ def pins_text(view: PatchOverlayView, pins: list[Cell]) -> str:
                          f"{scale.verdict(value)}")
     more = len(pins) - MAX_PINS_LISTED
     return "Pinned: " + " · ".join(parts) + (f" · and {more} more" if more > 0 else "")
+
+
+def plain_caption(entry: MapEntry, beside: str) -> str:
+    """The right-hand caption when it shows the image without D's colours."""
+    text = f"{entry.image.replace('_', ' ')} without colours"
+    if beside == "other":
+        text += " (D scored no other image here)"
+    return text

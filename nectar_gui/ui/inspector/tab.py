@@ -21,7 +21,7 @@ from nectar_gui.ui.inspector.controls import InspectorControls
 from nectar_gui.ui.inspector.legend import ScoreLegend
 from nectar_gui.ui.inspector.map_choice import MapEntry
 from nectar_gui.ui.inspector.overlay_view import Cell, PatchOverlayView
-from nectar_gui.ui.inspector.readout import geometry_text, hover_text, pins_text
+from nectar_gui.ui.inspector.readout import geometry_text, hover_text, pins_text, plain_caption
 from nectar_gui.ui.widgets.export import export_with_dialog
 from nectar_gui.ui.widgets.scrubber import SampleLike, SampleLoader, SampleScrubber
 
@@ -193,6 +193,12 @@ class InspectorTab(QWidget):
         self._wanted_image = next(iter(record.patch_map_images.values()), None)
         self._display(record)
 
+    def ask_about(self, model: Path, image: Path, *, translate: bool = True) -> None:
+        """Show what ``model``'s D makes of ``image`` (its generator's output for it by
+        default): the Evaluate tab's double-click on an image."""
+        self.controls.ask.setChecked(True)
+        self.ask.ask_after_loading(model, image, translate=translate)
+
     def shutdown(self) -> None:
         """Join the Ask D thread (call before the window closes)."""
         self.ask.shutdown()
@@ -282,7 +288,7 @@ class InspectorTab(QWidget):
         self.caption.setText(entry.caption(conditional))
         self.side_caption.setText(self._side_entry().caption(conditional)  # type: ignore[union-attr]
                                   if self.side_view.heat_visible() else
-                                  self._plain_caption(entry))
+                                  plain_caption(entry, beside))
         self.controls.set_choice(entry.domain, entry.kind, map_choice.domains(self._entries))
         self.legend.set_scale(self.view.score_scale())
         where = (f"Your image, judged by D of {self.ask.info.summary}"
@@ -291,12 +297,6 @@ class InspectorTab(QWidget):
         self.stack.setCurrentIndex(1)
         self.set_pins(self._pins if self.view.grid_shape() == old_grid else [])
         self._show_hover(self.view.hover_cell())
-
-    def _plain_caption(self, entry: MapEntry) -> str:
-        text = f"{entry.image.replace('_', ' ')} without colours"
-        if self.controls.beside_choice() == "other":
-            text += " (D scored no other image here)"
-        return text
 
     def _fill(self, view: PatchOverlayView, entry: MapEntry) -> None:
         sample = self._sample

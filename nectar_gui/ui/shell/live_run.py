@@ -114,12 +114,14 @@ class LiveRun(QObject):
     def _connect_worker(self, worker: TrainingWorker) -> None:
         view = self.training_view
         worker.losses.connect(view.loss_plot.add_report)
+        worker.losses.connect(view.health_plot.add_report)
         worker.sample.connect(view.sample_view.add_sample)
         worker.sample.connect(self.views.inspector.add_sample)
         worker.progress.connect(view.progress.show_progress)
         worker.started.connect(self._on_worker_started)
         worker.history.connect(self._on_worker_history)
         worker.log.connect(self._on_worker_log)
+        worker.validation.connect(view.validation_plot.add_report)
         worker.checkpoint.connect(self._on_worker_checkpoint)
         worker.paused.connect(self._on_worker_paused)
         worker.resumed.connect(lambda _r: self._set_state(RunState.RUNNING))
@@ -134,7 +136,10 @@ class LiveRun(QObject):
 
     def _on_worker_history(self, report: HistoryReport) -> None:
         self.training_view.loss_plot.add_points(report.metrics)
+        self.training_view.health_plot.add_points(report.metrics)
         reader = RunReader(Path(report.run_dir))
+        self.training_view.validation_plot.set_records(reader.all_validations())
+        self.training_view.validation_plot.set_best(reader.best())
         self.views.set_sample_steps(report.sample_steps, reader.load_sample)
 
     def _on_worker_log(self, report: LogReport) -> None:

@@ -6,13 +6,15 @@ follower polls it on its own thread and this object routes what it finds to the 
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
 
-from nectar_gui.core.rundir import RunReader
+from nectar_gui.core.run_progress import RATE_WINDOW, last_written, opened_run_progress
+from nectar_gui.core.rundir import RunPlan, RunReader
 from nectar_gui.ui.shell.run_views import RunViews
 from nectar_gui.workers.run_follower import RunFollower
 
@@ -28,6 +30,8 @@ class OpenedRun(QObject):
         self.training_view = views.training_view
         self.follower: RunFollower | None = None
         self.path: Path | None = None
+        self._plan: RunPlan | None = None
+        self._recent: list[dict[str, Any]] = []  # the latest metrics lines, for the speed
 
     def open(self, path: Path, *, training: bool) -> bool:
         """Clear the views and follow ``path``; False (after saying why) if it can't.
@@ -47,6 +51,7 @@ class OpenedRun(QObject):
             return False
         self.close()
         self.views.clear()
+        self._plan, self._recent = None, []
         self._follow(path)
         self.path = path
         self.training_view.set_source(f"Run folder (read-only, following changes): {path}")
@@ -71,8 +76,14 @@ class OpenedRun(QObject):
         follower = RunFollower()
         view = self.training_view
         follower.metrics.connect(view.loss_plot.add_points)
+        follower.metrics.connect(view.health_plot.add_points)
         follower.metrics.connect(self._on_follower_metrics)
         follower.reset.connect(view.loss_plot.clear)
+        follower.reset.connect(view.health_plot.clear)
+        follower.reset.connect(self._on_follower_reset)
+        follower.validations.connect(view.validation_plot.set_records)
+        follower.plan.connect(self._on_follower_plan)
+        follower.best.connect(view.validation_plot.set_best)
         reader = RunReader(path)  # one reader: the sample view caches what it loaded
         follower.sample_steps.connect(
             lambda steps: self.views.set_sample_steps(steps, reader.load_sample))
@@ -80,10 +91,31 @@ class OpenedRun(QObject):
         follower.start(path)
         self.follower = follower
 
+    def _on_follower_reset(self) -> None:
+        self._recent = []  # the history was rewritten (a resume): the old lines are void
+
+    def _on_follower_plan(self, plan: RunPlan | None) -> None:
+        self._plan = plan
+        self._show_progress()
+
     def _on_follower_metrics(self, records: list[dict[str, Any]]) -> None:
-        if records:
-            last = records[-1]
-            epoch = last.get("epoch")
-            self.training_view.progress.reset(
-                f"Opened run · last logged step {last['step']:,}"
-                + (f", epoch {epoch + 1}" if isinstance(epoch, int) else ""))
+        self._recent = (self._recent + records)[-RATE_WINDOW:]
+        self._show_progress()
+
+    def _show_progress(self) -> None:
+        """Where the run got to: step of the planned total and an ETA when it has a plan."""
+        if not self._recent:
+            return
+        strip = self.training_view.progress
+        report = opened_run_progress(self._recent, self._plan)
+        quiet = last_written(self._recent, time.time())
+        if report is not None and quiet is not None:
+            strip.show_stopped(report, quiet)
+            return
+        if report is not None:
+            strip.show_progress(report)
+            return
+        last = self._recent[-1]
+        epoch = last.get("epoch")
+        strip.reset(f"Opened run · last logged step {last['step']:,}"
+                    + (f", epoch {epoch + 1}" if isinstance(epoch, int) else ""))

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QPushButton, QSlider, QWidget
+from PySide6.QtWidgets import QCheckBox, QLabel, QPushButton, QSlider, QWidget
 
+from nectar_gui.ui.widgets.flow_layout import FlowLayout, flow_group
 from nectar_gui.ui.widgets.plots.items import SMOOTHING_SLIDER_STEPS, smoothing_weight
 
 
@@ -24,7 +25,7 @@ class PlotToolbar(QWidget):
     def _build_ui(self) -> None:
         self.smoothing_slider = QSlider(Qt.Orientation.Horizontal)
         self.smoothing_slider.setRange(0, SMOOTHING_SLIDER_STEPS)
-        self.smoothing_slider.setMaximumWidth(220)
+        self.smoothing_slider.setFixedWidth(160)
         self.smoothing_slider.setToolTip("Exponential moving average of the displayed "
                                          "curves; the logged values are kept as they are")
         self.smoothing_value = QLabel("off")
@@ -33,14 +34,13 @@ class PlotToolbar(QWidget):
         self.log_check = QCheckBox("Log scale")
         self.csv_button = QPushButton("Export CSV…")
         self.png_button = QPushButton("Export PNG…")
-        layout = QHBoxLayout(self)
-        for widget in (QLabel("Smoothing"), self.smoothing_slider, self.smoothing_value,
-                       self.log_check):
-            layout.addWidget(widget)
-        layout.addStretch(1)
-        layout.addWidget(self.csv_button)
-        layout.addWidget(self.png_button)
-        layout.setContentsMargins(0, 0, 0, 6)
+        flow = FlowLayout(self, spacing=8)  # wraps beside the quality plot on small screens
+        flow.setContentsMargins(0, 0, 0, 6)
+        for group in (flow_group(QLabel("Smoothing"), self.smoothing_slider,
+                                 self.smoothing_value),
+                      flow_group(self.log_check),
+                      flow_group(self.csv_button, self.png_button)):
+            flow.addWidget(group)
 
     def _connect(self) -> None:
         self.smoothing_slider.valueChanged.connect(self._on_smoothing_slider_value_changed)

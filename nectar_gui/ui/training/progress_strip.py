@@ -21,8 +21,10 @@ class ProgressStrip(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         self.bar = QProgressBar()
         self.bar.setTextVisible(False)
-        self.bar.setFixedWidth(220)
+        self.bar.setMinimumWidth(80)
+        self.bar.setMaximumWidth(220)
         self.label = QLabel()
+        self.label.setWordWrap(True)  # a narrow window gets two lines, never a wider window
         layout.addWidget(self.bar)
         layout.addWidget(self.label, 1)
 
@@ -58,3 +60,12 @@ class ProgressStrip(QWidget):
         self.label.setText(
             f"Step {p.step:,} / {p.total_steps:,} · epoch {p.epoch + 1} of {epochs} · "
             f"{p.it_per_s:.2f} it/s · ETA {format_duration(p.eta_s)}")
+
+    def show_stopped(self, p: ProgressReport, quiet_s: float) -> None:
+        """A run folder nobody writes now: where it got to, and for how long it has not
+        moved (no speed or ETA: they would describe a run that is not running)."""
+        self.show_progress(p)
+        epochs = max(1, -(-p.total_steps // max(p.steps_per_epoch, 1)))
+        self.label.setText(f"Step {p.step:,} / {p.total_steps:,} · epoch {p.epoch + 1} of "
+                           f"{epochs} · not written for {format_duration(quiet_s)} "
+                           "(stopped, or paused elsewhere)")

@@ -24,7 +24,8 @@ CAPTION = QColor("#d4d4d4")
 MUTED = QColor("#8a8a8a")
 GAP = 10  # pixels around and between cells
 MESSAGE_SIZE = QSize(160, 60)  # room for "No samples yet" when there is no image
-MIN_VISIBLE_HEIGHT = 60  # the panel may be this short; the samples then scroll
+MIN_VISIBLE_HEIGHT = 60  # the panel may be this short (or narrow); the samples then scroll
+MIN_VISIBLE_WIDTH = 160
 NO_SAMPLES = "No samples yet. They appear here while a run trains."
 # CycleGAN: one row per input domain, in the reference implementation's order.
 CYCLEGAN_ROWS = (("real_A", "fake_B", "rec_A", "idt_B"), ("real_B", "fake_A", "rec_B", "idt_A"))
@@ -228,7 +229,7 @@ class SampleView(QWidget):
         self._scroll.setWidget(self._canvas)
         self._scroll.setWidgetResizable(True)  # fills the room; scrolls below its 1× size
         self._scroll.setFrameShape(QScrollArea.Shape.NoFrame)
-        self._scroll.setMinimumHeight(MIN_VISIBLE_HEIGHT)
+        self._scroll.setMinimumSize(MIN_VISIBLE_WIDTH, MIN_VISIBLE_HEIGHT)
         self._scroll.viewport().setStyleSheet(f"background: {BACKGROUND.name()};")
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 4, 0, 0)

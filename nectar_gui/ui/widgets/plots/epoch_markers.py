@@ -32,7 +32,13 @@ class EpochMarkers:
         self.colour = "#888888"
         self.lines: list[tuple[pg.PlotItem, pg.InfiniteLine]] = []
         self._steps: tuple[float, ...] = ()
+        self._chosen: list[tuple[float, int]] = []
         self._labels: list[tuple[float, str]] = []
+        label_axis.setTicks([[], []])  # no epoch yet: no numbers (not step values)
+        # Labels are thinned by their spacing on screen: redo it when that changes.
+        view = self.plots[0].vb
+        view.sigResized.connect(lambda *_: self._label(self._chosen))
+        view.sigXRangeChanged.connect(lambda *_: self._label(self._chosen))
 
     def steps(self) -> list[float]:
         """Steps where a marker line is drawn now."""
@@ -53,6 +59,7 @@ class EpochMarkers:
         stride = marker_stride(len(steps))
         chosen = [(float(s), int(e)) for s, e in zip(steps, epochs, strict=True)
                   if e % stride == 0]
+        self._chosen = chosen
         self._label(chosen)
         if tuple(s for s, _ in chosen) == self._steps:
             return

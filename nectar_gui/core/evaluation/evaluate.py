@@ -1,0 +1,159 @@
+"""Evaluate a run's checkpoints: the engine behind ``nectar eval`` and the Evaluate tab.
+
+``evaluate_checkpoint`` loads one checkpoint's networks (weights from safetensors; the
+training state through ``torch.load(weights_only=True)``), evaluates a split of the
+run's dataset and returns a :class:`StepEvaluation`. It takes a progress callback and a
+cancel callable so a worker thread can drive it. Every failure a user can cause is an
+:class:`EvaluationError` with a message saying what to do.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+from torch import nn
+
+from nectar_gui.core.checkpoints import CheckpointError, load_checkpoint
+from nectar_gui.core.evaluation.best import BestMark, write_best
+from nectar_gui.core.evaluation.engine import (
+    Cancel,
+    EvalNets,
+    OnGenerated,
+    Progress,
+    evaluate_set,
+)
+from nectar_gui.core.evaluation.items import EvalItem, eval_set
+from nectar_gui.core.evaluation.records import (
+    RANKING_METRICS,
+    EvaluationError,
+    StepEvaluation,
+    default_ranking_metric,
+    is_better,
+    ranking_value,
+)
+from nectar_gui.core.models.from_config import discriminator_for, generator_for
+from nectar_gui.core.rundir import RunPaths, RunReader, complete_checkpoints
+from nectar_gui.core.runtime import DeviceError, resolve_device
+from nectar_gui.core.translate.info import TranslateError
+from nectar_gui.core.translate.loading import checkpoint_config
+
+# Checkpoint network names per model kind, by role.
+_GENERATORS = {"pix2pix": {"AtoB": "G"}, "cyclegan": {"AtoB": "G_A", "BtoA": "G_B"}}
+_DISCRIMINATORS = {"pix2pix": (), "cyclegan": ("D_A", "D_B")}
+
+
+def checkpoint_steps(run_dir: Path) -> list[int]:
+    """Steps of the run's complete checkpoints (EvaluationError when it is no run)."""
+    run_dir = Path(run_dir)
+    if not RunReader.is_run_dir(run_dir):
+        raise EvaluationError(f"{run_dir} is not a run folder (config.json is missing)")
+    steps = [int(p.name) for p in complete_checkpoints(RunPaths(run_dir).checkpoints)]
+    if not steps:
+        raise EvaluationError(f"The run {run_dir.name} has no checkpoint yet; train it "
+                              f"until one is saved")
+    return steps
+
+
+def load_eval_nets(run_dir: Path, step: int, *, device: str = "auto") -> EvalNets:
+    """The generators (and CycleGAN's discriminators) of checkpoint ``step``."""
+    steps = checkpoint_steps(run_dir)
+    if step not in steps:
+        raise EvaluationError(f"The run {Path(run_dir).name} has no checkpoint at step "
+                              f"{step} (checkpoints: {', '.join(map(str, steps))})")
+    folder = RunPaths(Path(run_dir)).checkpoints / f"{step:08d}"
+    try:
+        ckpt = load_checkpoint(folder)
+        config = checkpoint_config(folder, ckpt.meta)
+        target = resolve_device(device)
+    except (CheckpointError, TranslateError, DeviceError) as exc:
+        raise EvaluationError(str(exc)) from None
+    m = config.model
+    built: dict[str, nn.Module] = {}
+    for direction, name in _GENERATORS[m.kind].items():
+        in_nc, out_nc = (m.input_nc, m.output_nc) if direction == "AtoB" else (
+            m.output_nc, m.input_nc)
+        built[name] = generator_for(m, input_nc=in_nc, output_nc=out_nc)
+    for name in _DISCRIMINATORS[m.kind]:
+        built[name] = discriminator_for(m, input_nc=m.input_nc if name == "D_A" else m.output_nc)
+    for name, net in built.items():
+        try:
+            net.load_state_dict(ckpt.weights[name], strict=True)
+        except (KeyError, RuntimeError) as exc:
+            raise EvaluationError(f"Checkpoint {folder} has no usable weights for {name} "
+                                  f"({str(exc).splitlines()[0][:200]})") from None
+        net.to(target).eval()
+    return EvalNets(config=config, step=step, device=target,
+                    generators={d: built[n] for d, n in _GENERATORS[m.kind].items()},
+                    discriminators={n: built[n] for n in _DISCRIMINATORS[m.kind]})
+
+
+def evaluate_checkpoint(run_dir: Path, step: int, split: str = "val", limit: int | None = None,
+                        *, device: str = "auto", data_root: Path | None = None,
+                        progress: Progress | None = None, cancel: Cancel | None = None,
+                        thumb_size: int = 128, save_dir: Path | None = None) -> StepEvaluation:
+    """Evaluate checkpoint ``step`` of ``run_dir`` on up to ``limit`` images of ``split``.
+
+    Args:
+        data_root: the dataset folder, when the run's own ``data.root`` is elsewhere.
+        thumb_size: longest side of the per-image thumbnails (0: none).
+        save_dir: write each A→B output as ``<name>.png`` here, at the input's size.
+
+    Raises:
+        EvaluationError: no such run, checkpoint, dataset or split; a foreign or
+            damaged checkpoint; an unusable device.
+        EvaluationCancelled: ``cancel()`` returned True.
+    """
+    nets = load_eval_nets(run_dir, step, device=device)
+    images = eval_set(nets.config, split, limit, root=data_root)
+    if not images.items:
+        raise EvaluationError(f"The {split} split of {images.root} has no images")
+    saver = _saver(Path(save_dir)) if save_dir is not None else None
+    return evaluate_set(nets, images, progress=progress, cancel=cancel,
+                        thumb_size=thumb_size, on_generated=saver)
+
+
+def _saver(folder: Path) -> OnGenerated:
+    folder.mkdir(parents=True, exist_ok=True)
+
+    def save(item: EvalItem, image: np.ndarray) -> None:
+        target = folder / f"{item.name}.png"
+        tmp = folder / f".tmp-{os.getpid()}-{target.name}"
+        try:
+            Image.fromarray(image[:, :, 0] if image.shape[2] == 1 else image).save(tmp, "PNG")
+            os.replace(tmp, target)
+        finally:
+            tmp.unlink(missing_ok=True)
+
+    return save
+
+
+def best_of(evaluations: Sequence[StepEvaluation], metric: str | None = None
+            ) -> tuple[StepEvaluation, str]:
+    """The best evaluation by ``metric`` (default: PSNR paired, cycle L1 unpaired)."""
+    if not evaluations:
+        raise EvaluationError("No evaluated checkpoint to choose the best from")
+    kind = evaluations[0].kind
+    metric = metric or default_ranking_metric(kind)
+    if metric not in RANKING_METRICS[kind]:
+        raise EvaluationError(f"Cannot rank {kind} evaluations by {metric!r}; choose one "
+                              f"of: {', '.join(RANKING_METRICS[kind])}")
+    best: StepEvaluation | None = None
+    for ev in evaluations:
+        if best is None or is_better(metric, ranking_value(ev.mean, metric),
+                                     ranking_value(best.mean, metric)):
+            best = ev
+    assert best is not None
+    return best, metric
+
+
+def mark_best(run_dir: Path, evaluations: Sequence[StepEvaluation], metric: str | None = None,
+              *, by: str = "eval") -> BestMark:
+    """Write ``checkpoints/BEST`` for the best of ``evaluations``; returns what it says."""
+    best, metric = best_of(evaluations, metric)
+    value = ranking_value(best.mean, metric)
+    write_best(RunPaths(Path(run_dir)).checkpoints, best.step, metric=metric, value=value, by=by)
+    return BestMark(step=best.step, metric=metric, value=value, by=by)

@@ -1,0 +1,120 @@
+"""The Training tab's measured quality: validation curves with the best step starred, and
+an opened run's progress from its plan."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import QSettings
+from pytestqt.qtbot import QtBot
+
+from nectar_gui.cli import main
+from nectar_gui.core.evaluation.best import BestMark
+from nectar_gui.core.rundir import RunReader
+from nectar_gui.core.training.reports import ValidationReport
+from nectar_gui.ui.shell.main_window import MainWindow
+from nectar_gui.ui.training.validation_plot import ValidationPlot
+from nectar_gui.ui.training.view import TrainingView
+from tests.core.test_cli import tiny_config_file
+
+TIMEOUT = 60_000
+
+
+def _report(step: int, psnr: float, best: int | None) -> ValidationReport:
+    return ValidationReport(step=step, epoch=0, split="val", images=4,
+                            metrics={"l1": 0.3, "psnr": psnr, "ssim": 0.5}, unavailable={},
+                            seconds=0.1, best_metric="psnr", best_step=best,
+                            is_best=best == step)
+
+
+def test_the_best_step_is_starred_and_said(qtbot: QtBot) -> None:
+    plot = ValidationPlot()
+    qtbot.addWidget(plot)
+    assert "No validation yet" in plot.readout.text()
+    plot.add_report(_report(100, 12.0, best=100))
+    plot.add_report(_report(200, 15.5, best=200))
+    plot.add_report(_report(300, 14.0, best=200))
+    assert plot.steps() == [100, 200, 300] and plot.shown_metric() == "psnr"
+    assert plot.starred_step() == 200
+    xs, ys = plot.star.getData()
+    assert list(xs) == [200.0] and list(ys) == [15.5]
+    assert "the BEST checkpoint: 15.5 at step 200" in plot.readout.text()
+    assert "higher is better" in plot.readout.text()
+    plot.metric_combo.setCurrentIndex(plot.metric_combo.findData("l1"))
+    assert "lower is better" in plot.readout.text()
+    plot.set_best(None)  # no BEST file: the best value of the metric shown is starred
+    plot.metric_combo.setCurrentIndex(plot.metric_combo.findData("psnr"))
+    assert plot.starred_step() == 200 and "best so far" in plot.readout.text()
+    plot.set_best(BestMark(step=300, metric="psnr", value=14.0, by="user"))
+    assert plot.starred_step() == 300  # the user's choice wins
+    plot.clear()
+    assert plot.steps() == [] and "No validation yet" in plot.readout.text()
+
+
+@pytest.fixture(scope="module")
+def validated_run(tmp_path_factory: pytest.TempPathFactory, paired_data: Path) -> Path:
+    """A tiny pix2pix run validated at steps 2 and 4 (its checkpoints)."""
+    work = tmp_path_factory.mktemp("quality")
+    config = tiny_config_file(work, paired_data, **{
+        "logging.max_steps": 4, "logging.checkpoint_every_steps": 2,
+        "logging.val_images": 3})
+    assert main(["train", "--config", str(config), "--run-dir", str(work / "run"),
+                 "--quiet"]) == 0
+    return work / "run"
+
+
+@pytest.fixture
+def window(qtbot: QtBot, tmp_path: Path) -> Iterator[MainWindow]:
+    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+    win = MainWindow(workspace=tmp_path / "ws", settings=settings)
+    qtbot.addWidget(win)
+    win.resize(1280, 800)
+    win.show()
+    yield win
+    win.close()
+
+
+def test_an_opened_run_shows_its_quality_and_where_it_got_to(
+        qtbot: QtBot, window: MainWindow, validated_run: Path) -> None:
+    reader = RunReader(validated_run)
+    validated = [r.step for r in reader.all_validations()]
+    best = reader.best()
+    assert validated == [2, 4] and best is not None
+    window.open_run(validated_run)
+    plot = window.training_view.validation_plot
+    qtbot.waitUntil(lambda: plot.steps() == validated, timeout=TIMEOUT)
+    qtbot.waitUntil(lambda: plot.starred_step() == best.step, timeout=TIMEOUT)
+    progress = window.training_view.progress
+    qtbot.waitUntil(lambda: progress.label.text().startswith("Step 4 / 4"), timeout=TIMEOUT)
+    assert progress.bar.isVisible() and progress.bar.value() == progress.bar.maximum()
+
+
+def _health_records(steps: range, *, acc_fake: float, g_gan: float) -> list[dict[str, object]]:
+    return [{"step": s, "epoch": 0, "time": float(s),
+             "losses": {"G_GAN": g_gan + s * 0.002, "G_L1": 5.0, "D_real": 0.3, "D_fake": 0.2},
+             "d_health": {"acc_real": 0.97, "acc_fake": acc_fake, "score_real": 0.9,
+                          "score_fake": 0.05, "grad_norm_G": 3.0, "grad_norm_D": 0.5}}
+            for s in steps]
+
+
+def test_the_health_strip_says_when_d_overpowers_g(qtbot: QtBot) -> None:
+    view = TrainingView()
+    qtbot.addWidget(view)
+    view.resize(1400, 700)
+    view.show()
+    assert view.health_badge.plain_text() == ""
+    with qtbot.waitSignal(view.health_plot.diagnosis_changed, timeout=5000):
+        view.health_plot.add_points(_health_records(range(10, 710, 10), acc_fake=0.99,
+                                                    g_gan=1.0))
+    diagnosis = view.health_plot.diagnosis()
+    assert diagnosis is not None and diagnosis.state == "d_overpowering"
+    assert view.health_badge.plain_text().startswith("D vs G: D is overpowering G — ")
+    assert "d_lr_factor" in view.health_badge.toolTip()  # what to try
+    view.health_plot.refresh()
+    assert view.health_plot.signal_names()[:2] == ["acc_real", "acc_fake"]
+    labels = {item.name() for item in view.health_plot.plots["acc"].listDataItems()}
+    assert labels == {"D right on real", "D right on fake"}
+    view.clear()
+    assert view.health_badge.plain_text() == "" and view.health_plot.signal_names() == []
