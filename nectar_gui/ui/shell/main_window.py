@@ -13,15 +13,19 @@ from PySide6.QtCore import QSettings
 from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import QMainWindow, QMessageBox, QTabWidget
 
-from nectar_gui.core.config import ConfigError
 from nectar_gui.ui.config.panel import ConfigPanel
 from nectar_gui.ui.dataset.browser import DatasetBrowser
+from nectar_gui.ui.evaluate.tab import EvaluateTab
 from nectar_gui.ui.inspector import TAB_TIP as INSPECTOR_TIP
 from nectar_gui.ui.inspector import InspectorTab
 from nectar_gui.ui.shell.actions import MainActions, RunState
-from nectar_gui.ui.shell.config_link import link_config_and_dataset, show_config
+from nectar_gui.ui.shell.config_link import link_config_and_dataset, restore_config
 from nectar_gui.ui.shell.demo_flow import DemoFlow
 from nectar_gui.ui.shell.docks import add_docks
+from nectar_gui.ui.shell.inspector_links import (
+    link_evaluate_to_inspector,
+    link_samples_to_inspector,
+)
 from nectar_gui.ui.shell.live_run import LiveRun, ask_stop_to_close
 from nectar_gui.ui.shell.log_panel import LogPanel
 from nectar_gui.ui.shell.opened_run import OpenedRun
@@ -67,6 +71,7 @@ class MainWindow(QMainWindow):
         self.training_view = TrainingView()
         self.inspector = InspectorTab()
         self.translate_tab = TranslateTab(workspace=self.workspace, settings=self.settings)
+        self.evaluate_tab = EvaluateTab(workspace=self.workspace, settings=self.settings)
         self.welcome = WelcomePage()  # a tab on first launch, or from Help → Welcome page
         self.log_panel = LogPanel()
         self.tabs = QTabWidget()
@@ -74,6 +79,7 @@ class MainWindow(QMainWindow):
         for widget, title, tip in ((self.dataset_browser, "Dataset", ""),
                                    (self.training_view, "Training", ""),
                                    (self.inspector, "Inspector", INSPECTOR_TIP),
+                                   (self.evaluate_tab, "Evaluate", EvaluateTab.TAB_TIP),
                                    (self.translate_tab, "Translate", TranslateTab.TAB_TIP)):
             self.tabs.setTabToolTip(self.tabs.addTab(widget, title), tip)
         self.setCentralWidget(self.tabs)
@@ -115,26 +121,14 @@ class MainWindow(QMainWindow):
         self.tabs.currentChanged.connect(self._on_tabs_current_changed)
         self.welcome.translate_requested.connect(
             lambda: self.tabs.setCurrentWidget(self.translate_tab))
-        self.training_view.sample_view.image_activated.connect(
-            self._on_sample_view_image_activated)
+        link_evaluate_to_inspector(self.evaluate_tab, self.inspector, self.tabs,
+                                   cache=self.workspace / ".cache" / "inspect", log=self.log_panel)
+        link_samples_to_inspector(self.training_view, self.inspector, self.tabs)
 
     # ---- state --------------------------------------------------------------------------
     def _restore_state(self) -> None:
         self.store.restore_window(self)
-        try:
-            last = self.store.last_session()
-        except ConfigError:
-            last = None
-            self.log_panel.append_message("The last session's config could not be read; "
-                                          "starting from the preset.", "warning")
-        if last is not None:
-            self.editor.restore_session(last.config, preset=last.preset,
-                                        baseline=last.baseline)
-        config = self.editor.config()
-        if config is not None:
-            show_config(self.dataset_browser, config)
-            if config.data.root:
-                self.dataset_browser.set_root(config.data.root)
+        restore_config(self.store, self.editor, self.dataset_browser, self.log_panel)
         if self.store.take_first_launch():
             self.show_welcome()
 
@@ -185,12 +179,16 @@ class MainWindow(QMainWindow):
 
     def _on_live_checkpoint_saved(self, step: int) -> None:
         self.statusBar().showMessage(f"Checkpoint saved at step {step:,}", 5000)
-        self.translate_tab.refresh_runs()  # the new checkpoint becomes pickable
+        self._refresh_run_lists()  # the new checkpoint becomes pickable
 
     def _on_live_ended(self) -> None:
-        self.translate_tab.refresh_runs()
+        self._refresh_run_lists()
         if self._close_when_stopped:
             self.close()
+
+    def _refresh_run_lists(self) -> None:
+        for tab in (self.translate_tab, self.evaluate_tab):
+            tab.refresh_runs()
 
     # ---- runs ---------------------------------------------------------------------------
     def open_run(self, folder: str | Path) -> None:
@@ -211,15 +209,9 @@ class MainWindow(QMainWindow):
         """Use the built-in demo dataset for the current model kind (generated once)."""
         self.demo.use_demo_dataset()
 
-    def _on_tabs_current_changed(self, _index: int) -> None:  # Translate: room for images
-        self.config_dock.setVisible(self.tabs.currentWidget() is not self.translate_tab)
-
-    def _on_sample_view_image_activated(self, name: str) -> None:
-        view = self.training_view.sample_view
-        sample = view.current_sample()
-        if sample is not None:
-            self.inspector.show_sample(sample, name, live=view.is_live())
-            self.tabs.setCurrentWidget(self.inspector)
+    def _on_tabs_current_changed(self, _index: int) -> None:  # room for images and tables
+        self.config_dock.setVisible(self.tabs.currentWidget() not in (self.translate_tab,
+                                                                       self.evaluate_tab))
 
     def attach_engine_loader(self, loader: EngineLoader) -> None:
         """Show the device, and fill the About box, once torch has loaded."""
@@ -239,7 +231,8 @@ class MainWindow(QMainWindow):
             return
         self.hide()  # joining background helpers below may take a moment
         self.opened.close()
-        for part in (self.dataset_browser, self.config_panel, self.translate_tab, self.inspector):
+        for part in (self.dataset_browser, self.config_panel, self.translate_tab,
+                     self.evaluate_tab, self.inspector):
             part.shutdown()
         self.config_dock.setVisible(True)  # hidden only while Translate is shown
         config = self.editor.config()

@@ -10,6 +10,7 @@ their own (the loss plot) read the palette and restyle on ``QEvent.PaletteChange
 from __future__ import annotations
 
 import enum
+import gc
 
 from PySide6.QtCore import QObject, QSettings, Qt, Signal, Slot
 from PySide6.QtGui import QColor, QGuiApplication, QPalette
@@ -82,10 +83,19 @@ def _refresh_style_sheets(app: QApplication) -> None:
     styles, when it is applied; an application palette set later does not reach them.
     Setting the same sheet again re-applies it against the current palette.
     """
-    for widget in app.allWidgets():
-        sheet = widget.styleSheet()
-        if sheet:
-            widget.setStyleSheet(sheet)
+    # No garbage collection while the list is walked: collecting a Python wrapper that
+    # owns a widget deletes it and its children, whose wrappers are further down the list
+    # (a crash seen when a window is built while widgets of a closed one await collection).
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        for widget in app.allWidgets():
+            sheet = widget.styleSheet()
+            if sheet:
+                widget.setStyleSheet(sheet)
+    finally:
+        if enabled:
+            gc.enable()
 
 
 class ThemeManager(QObject):

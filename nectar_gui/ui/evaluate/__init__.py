@@ -1,0 +1,1 @@
+"""The Evaluate tab: measure a run's checkpoints, find the worst images, pick the best."""

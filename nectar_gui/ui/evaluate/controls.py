@@ -1,0 +1,174 @@
+"""The Evaluate tab's control bar: which run, which split, how many images, which metric.
+
+The bar wraps (FlowLayout) so that the tab fits a 1024-pixel window beside nothing else
+and still reads as one line on a wide screen.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFileDialog,
+    QLabel,
+    QPushButton,
+    QSpinBox,
+    QWidget,
+)
+
+from nectar_gui.core.translate.info import RunCheckpoints
+from nectar_gui.ui.evaluate.metrics import metric_label, metric_tip
+from nectar_gui.ui.widgets.flow_layout import FlowLayout, flow_group
+
+SPLIT_NAMES = {"val": "val (validation)", "test": "test"}
+
+
+class ControlBar(QWidget):
+    """Run picker with "Open run folder…", split, image limit, ranking metric, Evaluate."""
+
+    run_chosen = Signal(object)  # Path
+    step_chosen = Signal(int)  # a checkpoint folder was opened: show that step
+    split_changed = Signal(str)
+    metric_changed = Signal(str)
+    evaluate_requested = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._opened: list[Path] = []  # folders opened by hand, kept across refreshes
+        self._runs: list[RunCheckpoints] = []
+        self.start_dir = ""
+        self._build_ui()
+        self._connect()
+        self.set_runs([])
+
+    def _build_ui(self) -> None:
+        self.run_combo = QComboBox()
+        self.run_combo.setSizeAdjustPolicy(
+            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.run_combo.setMinimumContentsLength(30)
+        self.run_combo.setToolTip("Runs of this workspace that have a checkpoint, and run "
+                                  "folders you opened")
+        self.open_button = QPushButton("Open run folder…")
+        self.split_combo = QComboBox()
+        self.split_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+        self.split_combo.setToolTip("Images kept out of training: val/ or test/ of the "
+                                    "run's dataset")
+        self.limit_spin = QSpinBox()
+        self.limit_spin.setRange(0, 100_000)
+        self.limit_spin.setSpecialValueText("all")
+        self.limit_spin.setValue(50)
+        self.limit_spin.setToolTip("At most this many images, evenly spaced over the split "
+                                   "(all: every image)")
+        self.metric_combo = QComboBox()
+        self.metric_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+        self.metric_combo.setToolTip("The metric the plot shows, the table sorts by first "
+                                     "and the automatic best choice uses")
+        self.evaluate_button = QPushButton("Evaluate ticked")
+        self.evaluate_button.setDefault(True)
+        self.evaluate_button.setToolTip("Measure every ticked checkpoint on the chosen split")
+        flow = FlowLayout(self, spacing=10)
+        flow.addWidget(flow_group(QLabel("Run"), self.run_combo, self.open_button))
+        flow.addWidget(flow_group(QLabel("Split"), self.split_combo))
+        flow.addWidget(flow_group(QLabel("Images"), self.limit_spin))
+        flow.addWidget(flow_group(QLabel("Rank by"), self.metric_combo))
+        flow.addWidget(self.evaluate_button)
+
+    def _connect(self) -> None:
+        self.run_combo.activated.connect(self._on_run_combo_activated)
+        self.open_button.clicked.connect(self._on_open_clicked)
+        self.split_combo.activated.connect(lambda _i: self.split_changed.emit(self.split()))
+        self.metric_combo.activated.connect(
+            lambda _i: self.metric_changed.emit(self.ranking_metric()))
+        self.evaluate_button.clicked.connect(self.evaluate_requested)
+
+    # ---- runs ---------------------------------------------------------------------------
+    def set_runs(self, runs: list[RunCheckpoints]) -> None:
+        """Refill the run list, keeping the current choice (and folders opened by hand)."""
+        current = self.current_run()
+        self._runs = list(runs)
+        listed = {r.run_dir for r in self._runs}
+        self._opened = [p for p in self._opened if p not in listed]
+        combo = self.run_combo
+        combo.blockSignals(True)
+        combo.clear()
+        combo.addItem("Choose a run…" if self._runs or self._opened else
+                      "No trained runs here yet — open a run folder", None)
+        for run in self._runs:
+            kind = "CycleGAN" if run.model == "cyclegan" else "pix2pix"
+            combo.addItem(f"{run.name}  ({kind}, {len(run.steps)} checkpoints)",
+                          str(run.run_dir))
+        for path in self._opened:
+            combo.addItem(f"{path.name}  (opened)", str(path))
+        combo.setCurrentIndex(max(0, combo.findData(str(current))) if current else 0)
+        combo.blockSignals(False)
+
+    def select_run(self, path: Path) -> None:
+        """Show ``path`` as the current run (adding it as an opened folder when needed)."""
+        if self.run_combo.findData(str(path)) < 0:
+            self._opened.append(path)
+            self.set_runs(self._runs)
+        self.run_combo.setCurrentIndex(self.run_combo.findData(str(path)))
+
+    def current_run(self) -> Path | None:
+        data = self.run_combo.currentData()
+        return Path(data) if isinstance(data, str) else None
+
+    def _on_run_combo_activated(self, _index: int) -> None:
+        path = self.current_run()
+        if path is not None:
+            self.run_chosen.emit(path)
+
+    def _on_open_clicked(self) -> None:
+        picked = QFileDialog.getExistingDirectory(
+            self, "Open a run folder (or one of its checkpoint folders)", self.start_dir)
+        if picked:
+            self.open_run(Path(picked))
+
+    def open_run(self, path: Path) -> None:
+        """Choose ``path``: a run folder, or its checkpoints/ folder or one checkpoint
+        folder, which stand for the run (the checkpoint is then shown)."""
+        step = None
+        if path.name.isdigit() and path.parent.name == "checkpoints":
+            path, step = path.parent, int(path.name)
+        if path.name == "checkpoints":
+            path = path.parent
+        self.start_dir = str(path.parent)
+        self.select_run(path)
+        self.run_chosen.emit(path)
+        if step is not None:
+            self.step_chosen.emit(step)
+
+    # ---- split, limit, metric -----------------------------------------------------------
+    def set_splits(self, splits: tuple[str, ...]) -> None:
+        """Offer only the splits the dataset has; keep the current one when possible."""
+        current = self.split()
+        self.split_combo.clear()
+        for split in splits:
+            self.split_combo.addItem(SPLIT_NAMES.get(split, split), split)
+        self.split_combo.setCurrentIndex(max(0, self.split_combo.findData(current)))
+
+    def split(self) -> str:
+        data = self.split_combo.currentData()
+        return data if isinstance(data, str) else ""
+
+    def limit(self) -> int | None:
+        """The image limit (None: all)."""
+        return self.limit_spin.value() or None
+
+    def set_metrics(self, names: tuple[str, ...], current: str) -> None:
+        """The ranking metrics of the data's kind, ``current`` chosen."""
+        combo = self.metric_combo
+        combo.blockSignals(True)
+        combo.clear()
+        for name in names:
+            combo.addItem(metric_label(name), name)
+            combo.setItemData(combo.count() - 1, metric_tip(name),
+                              Qt.ItemDataRole.ToolTipRole)
+        combo.setCurrentIndex(max(0, combo.findData(current)))
+        combo.blockSignals(False)
+
+    def ranking_metric(self) -> str:
+        data = self.metric_combo.currentData()
+        return data if isinstance(data, str) else ""

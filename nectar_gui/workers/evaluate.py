@@ -1,0 +1,235 @@
+"""The Evaluate tab's worker: measures a run's checkpoints on one thread of its own.
+
+``EvaluateRunner`` lives on the UI thread; its ``EvaluateWorker`` runs on a parentless
+QThread and is the only object that imports torch (through
+``core.evaluation.evaluate``). A job evaluates one or several checkpoints of a run in
+turn and reports each :class:`StepEvaluation` as soon as it is done, so the table and
+the plot fill while the next checkpoint is measured. Automatic "best by a metric"
+runs there too, because the ranking lives beside the torch code in core.
+
+Cancelling is a job number the UI thread writes directly (``cancel_through``); the
+engine polls it between images. A queued "cancel" signal would only arrive after the
+busy job had ended. Every job ends with exactly one ``finished`` signal.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QObject, QThread, Signal, Slot
+
+from nectar_gui.core.evaluation.records import (
+    EvaluationCancelled,
+    EvaluationError,
+    StepEvaluation,
+)
+
+#: Longest side of the per-image thumbnails the table draws.
+THUMB_SIZE = 96
+
+
+@dataclass(frozen=True)
+class EvaluateJob:
+    """Evaluate checkpoints ``steps`` of ``run_dir`` on up to ``limit`` images of ``split``."""
+
+    job: int
+    run_dir: Path
+    steps: tuple[int, ...]
+    split: str
+    limit: int | None = None
+    device: str = "auto"
+
+
+@dataclass(frozen=True)
+class BestJob:
+    """Point BEST at the best of ``evaluations`` by ``metric`` (None: the kind's default)."""
+
+    job: int
+    run_dir: Path
+    evaluations: tuple[StepEvaluation, ...]
+    metric: str | None
+
+
+@dataclass(frozen=True)
+class EvalProgress:
+    """Checkpoint ``index`` (0-based) of ``count`` is being measured: ``done`` of ``total``
+    images (``total`` 0 while the checkpoint loads)."""
+
+    job: int
+    step: int
+    index: int
+    count: int
+    done: int
+    total: int
+
+    @property
+    def fraction(self) -> float:
+        """How much of the whole job is done, 0…1 (each checkpoint an equal share)."""
+        within = self.done / self.total if self.total else 0.0
+        return min(1.0, (self.index + within) / max(self.count, 1))
+
+
+@dataclass(frozen=True)
+class EvalEnd:
+    """Sent once per job. ``kind`` is "evaluate" or "best"; ``outcome`` is "ok",
+    "cancelled" or "failed"; ``evaluated`` counts the checkpoints measured."""
+
+    job: int
+    kind: str
+    outcome: str
+    evaluated: int = 0
+
+
+def failure_text(exc: BaseException) -> str:
+    """A plain sentence for the user; the engine's own messages already are."""
+    if isinstance(exc, EvaluationError):
+        return str(exc)
+    if isinstance(exc, MemoryError) or "alloc" in str(exc).lower():
+        return ("Not enough memory to evaluate this checkpoint. Lower the number of images, "
+                "close other programs, or choose the CPU, and try again.")
+    return f"The evaluation stopped with an error: {exc}"
+
+
+class EvaluateWorker(QObject):
+    """Runs evaluation and best-choice jobs on its thread (see the module docstring)."""
+
+    progress = Signal(object)  # EvalProgress
+    evaluated = Signal(object)  # StepEvaluation
+    best_marked = Signal(object)  # BestMark
+    failed = Signal(str)  # a plain message
+    finished = Signal(object)  # EvalEnd, after every job
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.cancel_through = 0  # written by the UI thread; jobs ≤ this number stop
+
+    def _cancelled(self, job: int) -> bool:
+        return job <= self.cancel_through
+
+    @Slot(object)
+    def evaluate(self, request: EvaluateJob) -> None:
+        done, outcome = 0, "failed"
+        try:
+            for index, step in enumerate(request.steps):
+                self.evaluated.emit(self._evaluate_step(request, index, step))
+                done += 1
+            outcome = "ok"
+        except EvaluationCancelled:
+            outcome = "cancelled"
+        except Exception as exc:  # any failure is a message; the thread lives on
+            self.failed.emit(failure_text(exc))
+        finally:
+            self.finished.emit(EvalEnd(request.job, "evaluate", outcome, done))
+
+    def _evaluate_step(self, request: EvaluateJob, index: int, step: int) -> StepEvaluation:
+        # Imported here: torch loads on this thread, never on the UI's.
+        from nectar_gui.core.evaluation.evaluate import evaluate_checkpoint
+
+        job, count = request.job, len(request.steps)
+        if self._cancelled(job):
+            raise EvaluationCancelled
+        self.progress.emit(EvalProgress(job, step, index, count, 0, 0))
+        return evaluate_checkpoint(
+            request.run_dir, step, request.split, request.limit, device=request.device,
+            thumb_size=THUMB_SIZE, cancel=lambda: self._cancelled(job),
+            progress=lambda d, t: self.progress.emit(EvalProgress(job, step, index, count,
+                                                                  d, t)))
+
+    @Slot(object)
+    def choose_best(self, request: BestJob) -> None:
+        outcome = "failed"
+        try:
+            from nectar_gui.core.evaluation.evaluate import mark_best
+
+            self.best_marked.emit(mark_best(request.run_dir, request.evaluations,
+                                            request.metric, by="eval"))
+            outcome = "ok"
+        except Exception as exc:
+            self.failed.emit(failure_text(exc) if isinstance(exc, EvaluationError | OSError)
+                             else f"Could not mark the best checkpoint: {exc}")
+        finally:
+            self.finished.emit(EvalEnd(request.job, "best", outcome))
+
+
+class EvaluateRunner(QObject):
+    """The UI thread's handle on the worker: numbered jobs, cancel, shutdown.
+
+    The thread starts on the first job. ``busy_changed`` fires with True when a job is
+    queued while idle and with False once every queued job has finished.
+    """
+
+    busy_changed = Signal(bool)
+    _evaluate_requested = Signal(object)  # EvaluateJob
+    _best_requested = Signal(object)  # BestJob
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.worker = EvaluateWorker()
+        self._thread: QThread | None = None
+        self._job = 0
+        self._pending: set[int] = set()
+        self._evaluate_requested.connect(self.worker.evaluate)
+        self._best_requested.connect(self.worker.choose_best)
+        self.worker.finished.connect(self._on_worker_finished)
+
+    @property
+    def busy(self) -> bool:
+        return bool(self._pending)
+
+    def evaluate(self, run_dir: Path, steps: Sequence[int], split: str, *,
+                 limit: int | None = None, device: str = "auto") -> int:
+        """Queue an evaluation of ``steps``; returns its job number."""
+        return self._submit(self._evaluate_requested, lambda job: EvaluateJob(
+            job, Path(run_dir), tuple(steps), split, limit, device))
+
+    def choose_best(self, run_dir: Path, evaluations: Sequence[StepEvaluation],
+                    metric: str | None) -> int:
+        """Queue writing BEST for the best of ``evaluations``; returns its job number."""
+        return self._submit(self._best_requested, lambda job: BestJob(
+            job, Path(run_dir), tuple(evaluations), metric))
+
+    def cancel(self) -> None:
+        """Stop every evaluation asked for so far, before its next image."""
+        self.worker.cancel_through = self._job
+
+    def shutdown(self, timeout_ms: int = 60_000) -> bool:
+        """Cancel, end the thread and join it (closing the window). True once it ended."""
+        self.cancel()
+        thread = self._thread
+        if thread is None:
+            return True
+        thread.quit()
+        ended = bool(thread.wait(timeout_ms))
+        if ended:
+            self._thread = None
+            self._pending.clear()
+        return ended
+
+    def _submit(self, signal: Any, make: Any) -> int:
+        self._start_thread()
+        self._job += 1
+        was_busy = self.busy
+        self._pending.add(self._job)
+        signal.emit(make(self._job))
+        if not was_busy:
+            self.busy_changed.emit(True)
+        return self._job
+
+    def _start_thread(self) -> None:
+        if self._thread is not None:
+            return
+        thread = QThread()
+        thread.setObjectName("evaluate")
+        self.worker.moveToThread(thread)
+        self._thread = thread
+        thread.start()
+
+    @Slot(object)
+    def _on_worker_finished(self, end: EvalEnd) -> None:
+        if end.job in self._pending:
+            self._pending.discard(end.job)
+            if not self._pending:
+                self.busy_changed.emit(False)
