@@ -1,6 +1,7 @@
 """``nectar translate`` and ``nectar export``: the Translate tab's engine, headless.
 
-Unreadable images are listed at the end instead of stopping the batch; outputs never
+Unreadable images are listed at the end instead of stopping the batch, and the exit
+status is 1 when any input failed (2 for a usage or model error); outputs never
 replace an input, and existing outputs are kept unless ``--overwrite`` is given. Every
 output is written under a temporary name and renamed, so an interrupted run leaves no
 half-written image. torch is imported only once a command runs.
@@ -39,8 +40,11 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-a
                    help="image files and/or folders of images (not searched recursively)")
     t.add_argument("--output", required=True, type=Path, metavar="DIR",
                    help="folder for the translated images (created if missing)")
-    t.add_argument("--tile", type=int, metavar="N", help="translate in overlapping N×N "
-                   "tiles (default: whole images, tiles only when an image is too large)")
+    t.add_argument("--tile", type=int, metavar="N", help="translate in N×N tiles (default: "
+                   "whole images, tiles only when an image does not fit --max-memory)")
+    t.add_argument("--max-memory", metavar="SIZE", help="memory the translation may use, "
+                   "e.g. 300MB or 4GB; larger images are streamed in tiles with the same "
+                   "result (default: half the free RAM, or of the GPU's free memory)")
     t.add_argument("--device", choices=_DEVICES, default="auto",
                    help="auto picks CUDA, then Apple MPS, then the CPU")
     t.add_argument("--format", choices=tuple(FORMATS), default="png", help="output format")
@@ -75,6 +79,7 @@ def cmd_translate(args: argparse.Namespace) -> int:
     """Translate every input image into ``--output``; returns the exit status."""
     if args.tile is not None and args.tile < 1:
         raise TranslateError("--tile must be at least 1")
+    args.max_memory = _max_memory(args.max_memory)
     tally = _Tally()
     files = _input_files(args.input, tally)
     if not files and not tally.failed:
@@ -95,7 +100,19 @@ def cmd_translate(args: argparse.Namespace) -> int:
         prefix = f"[{index}/{len(targets)}] {source.name}"
         _translate_one(translator, source, target, prefix, args, inputs, tally)
     _print_summary(tally, args.output)
-    return 1 if tally.failed and not tally.written else 0
+    return 1 if tally.failed else 0
+
+
+def _max_memory(text: str | None) -> int | None:
+    """``--max-memory`` in bytes (None: the default budget)."""
+    if text is None:
+        return None
+    from nectar_gui.core.translate.memory import parse_size
+
+    try:
+        return parse_size(text)
+    except TranslateError as exc:
+        raise TranslateError(f"--max-memory: {exc}") from None
 
 
 def _input_files(inputs: list[Path], tally: _Tally) -> list[Path]:
@@ -139,28 +156,40 @@ def _translate_one(translator: Translator, source: Path, target: Path, prefix: s
     started = time.monotonic()
     try:
         image = load_image_any(source)
-        plan = translator.plan(image.shape[0], image.shape[1], tile=args.tile)
         out = translator.translate(image, direction=args.direction, tile=args.tile,
-                                   progress=_tile_progress(prefix, plan.total))
+                                   max_memory=args.max_memory,
+                                   progress=_tile_progress(prefix))
         _save(out, target, FORMATS[args.format])
     except (ImageReadError, TranslateError, OSError) as exc:
         tally.failed.append((source, getattr(exc, "reason", None) or str(exc)))
         print(f"{prefix}: failed ({tally.failed[-1][1]})", flush=True)
         return
     tally.written.append(target)
-    tiles = f", {plan.total} tiles" if plan.total > 1 else ""
-    print(f"{prefix} → {target} ({image.shape[1]}×{image.shape[0]}{tiles}, "
+    print(f"{prefix} → {target} ({_how(translator)}, "
           f"{time.monotonic() - started:.1f} s)", flush=True)
 
 
-def _tile_progress(prefix: str, total: int) -> Callable[[int, int], None] | None:
-    """On a terminal, a self-overwriting "tile 3/40" line while a big image is tiled."""
-    if total < 2 or not sys.stderr.isatty():
+def _how(translator: Translator) -> str:
+    """"6000×4000, tiled-exact: <reason>" — the path that ran, and why when not whole."""
+    plan = translator.last_plan
+    if plan is None:
+        return "translated"
+    if plan.path == "whole":
+        return plan.reason.split(" ", 1)[0]
+    return f"{plan.path}: {plan.reason}"
+
+
+def _tile_progress(prefix: str) -> Callable[[int, int], None] | None:
+    """On a terminal, a self-overwriting "tile 3/40" line while an image goes in tiles."""
+    if not sys.stderr.isatty():
         return None
 
     def show(done: int, of: int) -> None:
+        if of < 2:
+            return
         end = "\n" if done == of else ""
-        print(f"\r{prefix}: tile {done}/{of}", end=end, file=sys.stderr, flush=True)
+        print(f"\r{prefix}: tile {done}/{of} ({100 * done // of}%)", end=end,
+              file=sys.stderr, flush=True)
 
     return show
 
@@ -184,7 +213,8 @@ def _print_summary(tally: _Tally, folder: Path) -> None:
     if tally.existing:
         print(f"Kept {len(tally.existing)} existing output(s); --overwrite replaces them.")
     if tally.failed:
-        print(f"Could not translate {len(tally.failed)} file(s):", file=sys.stderr)
+        total = len(tally.failed) + len(tally.written) + len(tally.existing)
+        print(f"Could not translate {len(tally.failed)} file(s) of {total}:", file=sys.stderr)
         for path, reason in tally.failed:
             print(f"  {path}: {reason}", file=sys.stderr)
 

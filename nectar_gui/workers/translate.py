@@ -48,6 +48,7 @@ class TranslateRequest:
     pixels: np.ndarray
     direction: str = "AtoB"
     tile: int | None = None
+    max_memory: int | None = None  # bytes; None: half the free memory (core.translate.memory)
 
 
 @dataclass(frozen=True)
@@ -75,6 +76,7 @@ class Translation:
     direction: str
     seconds: float
     info: GeneratorInfo
+    plan: str = ""  # which path ran and why (``TranslatePlan.reason``), for the user
 
 
 @dataclass(frozen=True)
@@ -177,12 +179,15 @@ class TranslateWorker(QObject):
         started = time.monotonic()
         out = translator.translate(
             request.pixels, direction=request.direction, tile=request.tile,
+            max_memory=request.max_memory,
             progress=lambda done, total: self.tile_progress.emit(TileProgress(job, done,
                                                                               total)),
             cancelled=lambda: self._cancelled(job))
         owned = as_hwc(out)
+        plan = translator.last_plan
         return Translation(job, owned, make_levels(owned), request.direction,
-                           time.monotonic() - started, translator.info)
+                           time.monotonic() - started, translator.info,
+                           plan.reason if plan is not None else "")
 
     @Slot(object)
     def batch(self, job: BatchJob) -> None:
@@ -246,10 +251,11 @@ class TranslateRunner(QObject):
                             lambda job: LoadRequest(job, path, step, device))
 
     def translate(self, pixels: np.ndarray, *, direction: str = "AtoB",
-                  tile: int | None = None) -> int:
+                  tile: int | None = None, max_memory: int | None = None) -> int:
         owned = as_hwc(pixels)
         return self._submit("translate", self._translate_requested,
-                            lambda job: TranslateRequest(job, owned, direction, tile))
+                            lambda job: TranslateRequest(job, owned, direction, tile,
+                                                         max_memory))
 
     def batch(self, request: BatchRequest) -> int:
         return self._submit("batch", self._batch_requested, lambda job: BatchJob(job, request))

@@ -165,12 +165,12 @@ def test_translate_a_folder_with_a_broken_file(capsys: pytest.CaptureFixture[str
                    "--output", str(out)])
 
     stdout, stderr = capsys.readouterr()
-    assert status == 0, stderr
+    assert status == 1, stderr  # one input failed: the batch says so in its exit status
     assert sorted(p.name for p in out.iterdir()) == ["a.png", "b.png", "c.png"]
     assert Image.open(out / "b.png").size == (20, 33) and Image.open(out / "b.png").mode == "RGBA"
     assert "Loaded " in stdout and "ResNet generator, 1 residual blocks" in stdout
     assert "[4/4] d.jpg: failed" in stdout
-    assert "Could not translate 1 file(s):" in stderr and "d.jpg" in stderr
+    assert "Could not translate 1 file(s) of 4:" in stderr and "d.jpg" in stderr
     assert "Traceback" not in stderr
 
 

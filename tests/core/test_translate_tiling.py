@@ -174,6 +174,11 @@ def test_progress_counts_tiles_and_cancel_stops_between_them(small_resnet: Trans
     image = np.zeros((64, 96, 3), np.uint8)
     calls: list[tuple[int, int]] = []
     small_resnet.translate(image, tile=32, progress=lambda d, t: calls.append((d, t)))
+    total = calls[-1][1]  # tiles of every pass of the streamed translation
+    assert total > 4 and calls == [(i, total) for i in range(1, total + 1)]
+    calls.clear()
+    small_resnet.translate(image, tile=32, global_norm=False,
+                           progress=lambda d, t: calls.append((d, t)))
     total = small_resnet.plan(64, 96, tile=32).total
     assert calls == [(i, total) for i in range(1, total + 1)]
 
@@ -188,6 +193,9 @@ def test_big_images_are_tiled_automatically() -> None:
     wide = make_translator("resnet", 1, ngf=64)  # its memory budget: about 1 megapixel
     limit = whole_image_limit(wide.info)
     assert 0.5e6 < limit < 2e6
-    assert wide.plan(600, 800).total == 1
-    plan = wide.plan(4000, 6000)
+    four_gb = 4 << 30
+    assert wide.plan(600, 800, max_memory=four_gb).total == 1
+    assert wide.choose(600, 800, max_memory=four_gb).path == "whole"
+    assert wide.choose(4000, 6000, max_memory=four_gb).path == "tiled-exact"
+    plan = wide.plan(4000, 6000, max_memory=four_gb)
     assert plan.total > 1 and plan.tile ** 2 <= limit

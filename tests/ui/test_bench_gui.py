@@ -1,4 +1,4 @@
-"""bench/gui_training.py runs end to end with a real window (figures printed, never asserted)."""
+"""The GUI benches run end to end with real widgets (figures printed, never asserted)."""
 
 from __future__ import annotations
 
@@ -21,3 +21,17 @@ def test_gui_bench_prints_rates_and_lateness(tmp_path: Path) -> None:
     assert all(float(v) > 0 for values in rows.values() for v in values)
     assert float(rows["headless"][1]) == 1.0  # its own baseline
     assert "p99" in out and "max" in out
+
+
+def test_translate_bench_prints_lateness_per_path(tmp_path: Path) -> None:
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "NECTAR_GUI_HOME": str(tmp_path)}
+    out = subprocess.run([sys.executable, str(BENCH.with_name("gui_translate.py")), "--quick"],
+                         capture_output=True, text=True, timeout=240, check=True,
+                         env=env).stdout
+    rows = {line.split()[0]: line.split() for line in out.splitlines()
+            if line.startswith(("whole", "tile"))}
+    assert set(rows) == {"whole", "tile"}
+    for values in rows.values():
+        seconds, p50, p99, worst = map(float, values[-5:-1])
+        assert seconds > 0 and 0 <= p50 <= p99 <= worst
+        assert int(values[-1]) >= 0  # progress updates with a percentage

@@ -118,3 +118,22 @@ def test_the_health_strip_says_when_d_overpowers_g(qtbot: QtBot) -> None:
     assert labels == {"D right on real", "D right on fake"}
     view.clear()
     assert view.health_badge.plain_text() == "" and view.health_plot.signal_names() == []
+
+
+def test_the_probe_timeline_scrubs_and_compares_two_steps(
+        qtbot: QtBot, window: MainWindow, validated_run: Path) -> None:
+    window.open_run(validated_run)
+    probes = window.training_view.probes
+    qtbot.waitUntil(lambda: probes.steps() == [2, 4], timeout=TIMEOUT)
+    window.training_view.side.setCurrentWidget(probes)
+    assert probes.shown_step() == 4  # the newest, like a live view
+    assert probes.stack.currentWidget() is probes.pictures
+    sizes = [label.pixmap().size().toTuple() for label in probes.images]
+    assert len(set(sizes)) == 1 and sizes[0][0] > 0  # input, translation, target alike
+    probes.slider.setValue(0)
+    assert probes.shown_step() == 2 and probes.step_label.text() == "step 2"
+    probes.compare_combo.setCurrentIndex(1)  # step 4 right of the divider
+    probes.compare_box.setChecked(True)
+    assert probes.stack.currentWidget() is probes.split
+    assert probes.split.labels == ("step 2", "step 4")
+    assert probes.split.image_size() is not None

@@ -14,8 +14,13 @@ from PySide6.QtGui import QDragEnterEvent, QDropEvent, QGuiApplication, QImage, 
 from PySide6.QtWidgets import QApplication, QFileDialog, QMessageBox
 from pytestqt.qtbot import QtBot
 
+from nectar_gui.core.rundir import RunReader
+from nectar_gui.core.translate.info import RunCheckpoints
 from nectar_gui.ui.translate import batch_flow as batch_flow_module
 from nectar_gui.ui.translate.batch import BatchDialog
+from nectar_gui.ui.translate.clock import TranslateClock
+from nectar_gui.ui.translate.model import ModelChoice, ModelPicker
+from nectar_gui.ui.translate.progress import TaskStrip
 from nectar_gui.ui.translate.tab import TranslateTab
 from nectar_gui.workers.translate_batch import BatchRequest
 from tests.tiny_generators import cyclegan_run, reference_pth, write_photo
@@ -123,7 +128,8 @@ def test_empty_state_says_what_to_do(tab: TranslateTab) -> None:
 def test_drop_translate_save(qtbot: QtBot, tab: TranslateTab, dialogs: Dialogs,
                              tmp_path: Path) -> None:
     _pick_run(qtbot, tab)
-    assert tab.picker.step_combo.currentData() == 8  # the latest checkpoint by default
+    assert RunReader(tab.workspace / "runs" / "cyclegan-demo").best() is None
+    assert tab.picker.step_combo.currentData() == 8  # no BEST: the latest by default
     assert "CycleGAN" in tab.picker.info_label.text()
     assert tab.controls.direction_combo.isEnabled()  # a CycleGAN translates both ways
     photo = write_photo(tmp_path / "in" / "street.jpg", 1000, 700)
@@ -139,6 +145,8 @@ def test_drop_translate_save(qtbot: QtBot, tab: TranslateTab, dialogs: Dialogs,
     assert ticks, "the UI thread must keep running while translating"
     assert tab.output.pixels.shape == (700, 1000, 3)
     assert tab.output.direction == "BtoA"
+    assert tab.clock.rate.seconds_per_mp is not None  # the next image gets a time left
+    assert tab.output.plan and tab.output.plan in tab.strip.label.text()  # which path, why
 
     dialogs.save_path = str(tmp_path / "out" / "street_BtoA.png")
     (tmp_path / "out").mkdir()
@@ -343,3 +351,50 @@ def test_main_window_has_the_tab_and_refreshes_its_runs(qtbot: QtBot, tmp_path: 
     qtbot.waitUntil(lambda: tab.picker.device_combo.count() > 1, timeout=TIMEOUT)
     window.close()
     assert not tab.runner.busy and tab.runner._thread is None  # joined on close
+
+
+def test_a_whole_image_shows_a_percentage_and_time_left(
+        qtbot: QtBot, monkeypatch: pytest.MonkeyPatch) -> None:
+    strip = TaskStrip()
+    qtbot.addWidget(strip)
+    clock = TranslateClock(strip, strip)
+    now = [100.0]
+    monkeypatch.setattr("nectar_gui.ui.translate.clock.time.monotonic", lambda: now[0])
+    clock.start(6_000_000)  # the first image: no speed yet, but the time so far
+    assert "6.0 MP" in clock.text() and "the first image sets the speed" in clock.text()
+    now[0] += 30.0
+    clock.finished(30.0)  # 5 s per megapixel
+    clock.start(3_000_000)  # expected 15 s
+    now[0] += 6.0
+    clock._on_timer_timeout()
+    assert clock.text() == "Translating 3.0 MP… 40% · about 9s left"
+    assert strip.bar.value() == 400 and strip.bar.maximum() == 1000
+    clock.tiles(3, 4)  # tiles, when reported, beat the estimate
+    assert clock.text() == "Translating 3.0 MP… tile 3 of 4 75% · about 2s left"
+    clock.stop()
+
+
+def test_a_run_with_a_best_checkpoint_offers_it_first(qtbot: QtBot, tmp_path: Path) -> None:
+    picker = ModelPicker()
+    qtbot.addWidget(picker)
+    run = RunCheckpoints(run_dir=tmp_path / "r", name="r", model="pix2pix", steps=(4, 8, 12),
+                         latest=12, best=8)
+    picker.set_runs([run])
+    picker.select(ModelChoice(run.run_dir))
+    assert picker.current_step() == 8
+    texts = [picker.step_combo.itemText(i) for i in range(picker.step_combo.count())]
+    assert texts == ["step 12  (latest)", "step 8  (best)", "step 4"]
+
+
+def test_the_memory_budget_is_an_advanced_setting_that_stays(
+        qtbot: QtBot, workspace: Path, tmp_path: Path) -> None:
+    first = _make_tab(qtbot, workspace, tmp_path / "m.ini")
+    controls = first.controls
+    assert controls.max_memory() is None  # automatic: half the free memory
+    controls.memory_combo.setCurrentIndex(controls.memory_combo.findText("2 GB"))
+    assert controls.max_memory() == 2 * 1024 ** 3
+    assert first.shutdown(TIMEOUT)
+    first.settings.sync()
+    second = _make_tab(qtbot, workspace, tmp_path / "m.ini")
+    assert second.controls.max_memory() == 2 * 1024 ** 3
+    assert second.shutdown(TIMEOUT)

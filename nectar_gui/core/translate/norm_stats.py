@@ -1,18 +1,11 @@
-"""Whole-image instance-norm statistics for tiled translation.
+"""Instance-norm statistics captured from one forward and frozen into a network.
 
-Instance norm normalises each channel by the mean and variance over the *whole* input.
-A tile normalised by its own statistics comes out brighter or duller than the same
-region of the whole image (a sky tile is not a street tile), and no amount of blending
-hides a shift that covers a whole tile. So when the image fits in memory whole but tiles
-were asked for, the network first runs once on the whole image and records each
-instance-norm layer's per-channel mean and variance; the tiles are then normalised with
-those exact statistics and differ from the whole-image result only near their borders.
-
-Images too large for that keep per-tile statistics. Estimates were measured and
-rejected: statistics taken from a shrunk copy of the image (``bench/translate.py``
-prints that figure too), or pooled over the tiles, were sometimes *further* from the
-whole-image result than per-tile statistics, because features change with scale and
-errors compound through the layers.
+Translation no longer uses this: :mod:`.streaming` measures every instance norm's exact
+whole-image statistics for images of any size. What remains serves ``bench/translate.py``
+to show why *estimated* statistics were rejected: statistics taken from a shrunk copy of
+the image, or pooled over tiles, were sometimes further from the whole-image result than
+per-tile statistics, because features change with scale and errors compound through the
+layers.
 """
 
 from __future__ import annotations

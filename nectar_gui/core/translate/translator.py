@@ -2,9 +2,10 @@
 
 It takes the uint8 images our loader produces (1, 3 or 4 channels, any size), converts
 them to the generator's channel count, keeps an alpha channel aside and puts it back,
-and returns the translation at the input's exact size. Whether the image goes through
-in one piece or in overlapping tiles depends on a memory budget (see
-:func:`whole_image_limit`); both paths share :mod:`.tiling`.
+and returns the translation at the input's exact size. A memory budget decides the path
+(:mod:`.memory`): the whole image in one forward when it fits; otherwise PyTorch
+generators are streamed layer by layer with exact whole-image instance-norm statistics
+(:mod:`.streaming`), and ONNX models go through overlapping tiles (:mod:`.tiling`).
 
 The network behind a direction is a ``RunTile`` callable: :class:`TorchGenerator`
 here, or the ONNX Runtime session in :mod:`.onnx_model`.
@@ -15,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import math
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -22,23 +24,27 @@ from PIL import Image
 from torch import nn
 
 from nectar_gui.core.data.images import convert_channels
+from nectar_gui.core.translate.graph import Graph, NotStreamable, trace_graph
 from nectar_gui.core.translate.info import GeneratorInfo, TranslateError
-from nectar_gui.core.translate.norm_stats import capture_stats, frozen_stats, instance_norms
+from nectar_gui.core.translate.memory import (
+    TranslatePlan,
+    default_budget,
+    plan_translation,
+    tile_budget,
+    whole_image_bytes,
+)
+from nectar_gui.core.translate.streaming import StreamJob, StreamReport, stream_translate
 from nectar_gui.core.translate.tiling import (
     RunTile,
     TilePlan,
-    pad_to_multiple,
     plan_tiles,
     round_up,
     translate_tiles,
 )
 
-# Activation memory one forward may use before the image is tiled. With the peak RSS
-# measured for ngf 64 at 1024² (ResNet-9 ≈ 0.9 GB, U-Net-256 ≈ 0.4 GB over the model),
-# a 6000×4000 photo stays near 2 GB in all (bench/translate.py).
+# Working memory of one tile of the per-tile path (ONNX models): with the peak RSS
+# measured for ngf 64 at 1024² (ResNet-9 ≈ 0.9 GB, U-Net-256 ≈ 0.4 GB over the model).
 ACTIVATION_BUDGET_BYTES = 1 << 30
-# Floats of activations per pixel and per unit of ngf, measured as above.
-_FLOATS_PER_PIXEL_NGF = {"resnet": 3.5, "unet": 1.5}
 _MAX_TILE = 1024
 
 
@@ -53,6 +59,7 @@ class TorchGenerator:
     def __init__(self, net: nn.Module, device: torch.device) -> None:
         self.net = net.to(device).eval()
         self.device = device
+        self._graph: Graph | bool | None = None
 
     def __call__(self, batch: np.ndarray) -> np.ndarray:
         """(1, C_in, h, w) float32 in [-1, 1] → (1, C_out, h, w) float32."""
@@ -60,24 +67,21 @@ class TorchGenerator:
             y = self.net(self._tensor(batch))  # (1, C_out, h, w)
             return y.float().cpu().numpy()
 
-    @contextlib.contextmanager
-    def whole_image_norm(self, image: np.ndarray, *, multiple: int,
-                         min_side: int = 1) -> Iterator[None]:
-        """Normalise tiles with the whole image's instance-norm statistics while inside.
+    def graph(self) -> Graph | None:
+        """The network traced for streaming (once), or None when it cannot be streamed."""
+        if self._graph is None:
+            try:
+                self._graph = trace_graph(self.net)
+            except NotStreamable:
+                self._graph = False
+        return self._graph if isinstance(self._graph, Graph) else None
 
-        The statistics come from one pass over ``image`` (uint8 (H, W, C)), so the caller
-        must only ask when the image fits in memory whole (see ``norm_stats``). Without
-        instance norm, nothing changes.
-        """
-        if not instance_norms(self.net):
-            yield
-            return
-        chw = image.transpose(2, 0, 1).astype(np.float32) / 127.5 - 1.0  # (C, h, w)
-        with flush_denormals():
-            padded = pad_to_multiple(chw, multiple, min_side)[None]  # (1, C, H', W')
-            stats = capture_stats(self.net, self._tensor(padded))
-        with frozen_stats(self.net, stats):
-            yield
+    def free_bytes(self) -> int | None:
+        """Free memory of a CUDA device (None elsewhere: the system's RAM applies)."""
+        if self.device.type != "cuda":
+            return None
+        free, _ = torch.cuda.mem_get_info(self.device)
+        return int(free)
 
     def _tensor(self, batch: np.ndarray) -> torch.Tensor:
         return torch.from_numpy(np.ascontiguousarray(batch)).to(self.device)
@@ -99,19 +103,15 @@ def flush_denormals() -> Iterator[None]:
         torch.set_flush_denormal(False)
 
 
-def whole_image_limit(info: GeneratorInfo) -> int:
-    """Largest image (in pixels, after padding) translated in one piece.
-
-    Activations grow with ngf × pixels; the budget keeps one forward near 1 GB.
-    """
-    ngf = info.ngf or 64
-    per_pixel = _FLOATS_PER_PIXEL_NGF.get(info.arch, 3.5) * ngf * 4  # bytes
-    return max(info.multiple ** 2, int(ACTIVATION_BUDGET_BYTES / per_pixel))
+def whole_image_limit(info: GeneratorInfo, budget: int = ACTIVATION_BUDGET_BYTES) -> int:
+    """Largest image (in pixels, after padding) whose whole forward fits ``budget``."""
+    per_pixel = whole_image_bytes(info, info.multiple, info.multiple) / info.multiple ** 2
+    return max(info.multiple ** 2, int(budget / per_pixel))
 
 
-def default_tile(info: GeneratorInfo) -> int:
-    """Tile side when an image is too big to go whole: the largest square in budget."""
-    side = min(int(math.sqrt(whole_image_limit(info))), _MAX_TILE)
+def default_tile(info: GeneratorInfo, budget: int = ACTIVATION_BUDGET_BYTES) -> int:
+    """Tile side of the per-tile path: the largest square whose forward fits ``budget``."""
+    side = min(int(math.sqrt(whole_image_limit(info, budget))), _MAX_TILE)
     return max(info.multiple, side // info.multiple * info.multiple)
 
 
@@ -121,6 +121,10 @@ class Translator:
     Args:
         info: what was loaded (shown to the user; drives channel conversion and padding).
         runners: the network for each direction in ``info.directions``.
+
+    Attributes:
+        last_plan: how the latest image was translated (path, budget, reason).
+        last_stream: what the latest streamed translation did, when it was streamed.
     """
 
     def __init__(self, info: GeneratorInfo, runners: dict[str, RunTile]) -> None:
@@ -129,6 +133,8 @@ class Translator:
             raise ValueError(f"no network for direction(s) {', '.join(missing)}")
         self.info = info
         self.runners = runners
+        self.last_plan: TranslatePlan | None = None
+        self.last_stream: StreamReport | None = None
 
     @property
     def min_side(self) -> int:
@@ -136,16 +142,28 @@ class Translator:
         need 2 pixels, i.e. 8 at the input."""
         return 2 * self.info.multiple if self.info.arch == "resnet" else self.info.multiple
 
-    def fits_whole(self, height: int, width: int) -> bool:
-        """Whether an image this size (once padded) is within the whole-image budget."""
-        m = self.info.multiple
-        return round_up(height, m) * round_up(width, m) <= whole_image_limit(self.info)
+    def choose(self, height: int, width: int, *, direction: str | None = None,
+               tile: int | None = None, max_memory: int | None = None) -> TranslatePlan:
+        """Which path an image of this size takes under ``max_memory`` bytes, and why.
 
-    def plan(self, height: int, width: int, *, tile: int | None = None) -> TilePlan:
-        """How an image of this size will be cut (a single tile when it fits whole)."""
+        ``max_memory`` None means half of the free memory of the device (RAM, or the
+        GPU's). Networks that cannot be traced for streaming take the per-tile path.
+        """
+        run = self._runner(direction or self.info.directions[0])
+        torch_run = run if isinstance(run, TorchGenerator) else None
+        free = torch_run.free_bytes() if torch_run is not None else None
+        streamable = torch_run is not None and torch_run.graph() is not None
+        return plan_translation(self.info, height, width, max_memory=max_memory, tile=tile,
+                                free_bytes=free, exact=streamable)
+
+    def plan(self, height: int, width: int, *, tile: int | None = None,
+             max_memory: int | None = None) -> TilePlan:
+        """How the per-tile path cuts an image (a single tile when it fits whole)."""
         if tile is None:
-            whole = self.fits_whole(height, width)
-            tile = max(height, width) if whole else default_tile(self.info)
+            budget = max_memory if max_memory is not None else default_budget()
+            whole = whole_image_bytes(self.info, height, width) <= budget
+            tile = max(height, width) if whole else default_tile(self.info,
+                                                                 tile_budget(budget))
         if tile < 1:
             raise TranslateError(f"tile size must be positive, got {tile}")
         return plan_tiles(height, width, tile=tile, multiple=self.info.multiple)
@@ -153,38 +171,59 @@ class Translator:
     def translate(self, image: np.ndarray, *, direction: str = "AtoB", tile: int | None = None,
                   progress: Callable[[int, int], None] | None = None,
                   cancelled: Callable[[], bool] | None = None,
-                  global_norm: bool = True) -> np.ndarray:
+                  global_norm: bool = True, max_memory: int | None = None,
+                  spill_dir: Path | None = None) -> np.ndarray:
         """Translate a uint8 (H, W) or (H, W, C) image; returns uint8 (H, W, C') at H×W.
 
         Args:
             image: C is 1, 3 or 4 (alpha is set aside and re-attached to the output).
             direction: one of ``info.directions``.
-            tile: tile side; None chooses whole-image or tiles by the memory budget.
+            tile: force tiles of this side; None lets ``max_memory`` decide.
             progress: called with (tiles done, tiles in all) after each tile.
             cancelled: polled before each tile; True stops with ``TranslationCancelled``.
-            global_norm: when tiling an image that fits in memory whole (a ``tile`` was
-                asked for), normalise the tiles with the whole image's exact
-                instance-norm statistics (PyTorch models; see ``norm_stats``). Larger
-                images use each tile's own statistics.
+            global_norm: False translates tiles independently, each with its own
+                instance-norm statistics (the old path, kept for comparison).
+            max_memory: memory budget in bytes (see :meth:`choose`).
+            spill_dir: where a streamed translation may put its temporary folder.
 
         Raises:
-            TranslateError: bad direction, image or tile size.
+            TranslateError: bad direction, image, tile size or budget; a full disk.
             TranslationCancelled: ``cancelled()`` returned True.
         """
         run = self._runner(direction)
+        if tile is not None and tile < 1:
+            raise TranslateError(f"tile size must be positive, got {tile}")
         in_nc, out_nc = self.channels(direction)
         color, alpha = prepare_input(image, in_nc)
-        plan = self.plan(color.shape[0], color.shape[1], tile=tile)
-        norm: contextlib.AbstractContextManager[None] = contextlib.nullcontext()
-        if (plan.total > 1 and global_norm and isinstance(run, TorchGenerator)
-                and self.fits_whole(*color.shape[:2])):
-            norm = run.whole_image_norm(color, multiple=self.info.multiple,
-                                        min_side=self.min_side)
-        with norm:
-            out = translate_tiles(color, run, plan, multiple=self.info.multiple,
-                                  output_nc=out_nc, min_side=self.min_side,
-                                  progress=progress, cancelled=cancelled)
+        plan = self.choose(*color.shape[:2], direction=direction, tile=tile,
+                           max_memory=max_memory)
+        self.last_plan, self.last_stream = plan, None
+        with flush_denormals():
+            if plan.path == "tiled-exact" and global_norm:
+                assert isinstance(run, TorchGenerator)
+                out = self._stream(run, color, plan, tile, spill_dir, progress, cancelled)
+            else:
+                tiles = self.plan(*color.shape[:2], tile=tile, max_memory=plan.budget_bytes)
+                out = translate_tiles(color, run, tiles, multiple=self.info.multiple,
+                                      output_nc=out_nc, min_side=self.min_side,
+                                      progress=progress, cancelled=cancelled)
         return attach_alpha(out, alpha)
+
+    def _stream(self, run: TorchGenerator, color: np.ndarray, plan: TranslatePlan,
+                tile: int | None, spill_dir: Path | None,
+                progress: Callable[[int, int], None] | None,
+                cancelled: Callable[[], bool] | None) -> np.ndarray:
+        graph = run.graph()
+        assert graph is not None
+        m, h, w = self.info.multiple, *color.shape[:2]
+        padded = (round_up(max(h, self.min_side), m), round_up(max(w, self.min_side), m))
+        job = StreamJob(graph=graph, image=color, padded=padded, device=run.device,
+                        budget=tile_budget(plan.budget_bytes),
+                        keep_in_ram=plan.budget_bytes // 4, tile=tile, spill_dir=spill_dir)
+        with torch.inference_mode():
+            out = stream_translate(job, progress=progress, cancelled=cancelled)
+        self.last_stream = job.report
+        return out
 
     def channels(self, direction: str) -> tuple[int, int]:
         """(input, output) channels in ``direction``: B→A swaps A's and B's."""

@@ -122,6 +122,7 @@ class LiveRun(QObject):
         worker.history.connect(self._on_worker_history)
         worker.log.connect(self._on_worker_log)
         worker.validation.connect(view.validation_plot.add_report)
+        worker.validation.connect(lambda _report: view.probes.refresh())
         worker.checkpoint.connect(self._on_worker_checkpoint)
         worker.paused.connect(self._on_worker_paused)
         worker.resumed.connect(lambda _r: self._set_state(RunState.RUNNING))
@@ -132,6 +133,7 @@ class LiveRun(QObject):
         self.log_panel.append_message(f"Started on {report.device}")
         if report.run_dir:
             self.training_view.set_source(f"Training live → {report.run_dir}")
+            self.training_view.probes.set_run(Path(report.run_dir))
             self.run_folder_ready.emit(Path(report.run_dir))
 
     def _on_worker_history(self, report: HistoryReport) -> None:

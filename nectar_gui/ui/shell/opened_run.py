@@ -53,6 +53,7 @@ class OpenedRun(QObject):
         self.views.clear()
         self._plan, self._recent = None, []
         self._follow(path)
+        self.training_view.probes.set_run(path)
         self.path = path
         self.training_view.set_source(f"Run folder (read-only, following changes): {path}")
         self.opened.emit(path)
@@ -82,6 +83,7 @@ class OpenedRun(QObject):
         follower.reset.connect(view.health_plot.clear)
         follower.reset.connect(self._on_follower_reset)
         follower.validations.connect(view.validation_plot.set_records)
+        follower.validations.connect(lambda _records: view.probes.refresh())
         follower.plan.connect(self._on_follower_plan)
         follower.best.connect(view.validation_plot.set_best)
         reader = RunReader(path)  # one reader: the sample view caches what it loaded

@@ -59,17 +59,18 @@ def diagnosis_html(diagnosis: Diagnosis) -> str:
 class HealthPlot(QWidget):
     """Accuracy (top) and gradient norms (bottom, log scale) over steps, and the verdict.
 
-    ``diagnosis_changed`` fires when the verdict's state changes (the strip over the
-    Training tab shows it); ``diagnosis()`` is the latest verdict.
+    ``diagnosis_changed`` fires when the verdict changes, in state or evidence (the strip
+    over the Training tab shows it); ``diagnosis()`` is the latest verdict.
     """
 
-    diagnosis_changed = Signal(object)  # Diagnosis
+    diagnosis_changed = Signal(object)  # Diagnosis: a new state, or fresh evidence for it
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._steps: list[int] = []
         self._values: dict[str, list[float]] = {}
         self._tracker = HealthTracker()
+        self._shown: Diagnosis | None = None  # the verdict last announced
         self._curves: dict[str, pg.PlotDataItem] = {}
         self._colours = plot_colours_for(self.palette())
         self._build_ui()
@@ -121,6 +122,7 @@ class HealthPlot(QWidget):
     def clear(self) -> None:
         """Forget everything (a new run, or a rewritten history)."""
         self._steps, self._values, self._tracker = [], {}, HealthTracker()
+        self._shown = None
         for group, plot in self.plots.items():
             for name in [n for n in self._curves if signal_group(n) == group]:
                 plot.legend.removeItem(self._curves[name])
@@ -145,9 +147,11 @@ class HealthPlot(QWidget):
         self._steps.append(step)
         for name, column in self._values.items():
             column.append(float(signals.get(name, math.nan)))
-        changed = self._tracker.add(point)
-        if changed is not None:
-            self.diagnosis_changed.emit(changed)
+        self._tracker.add(point)
+        current = self._tracker.current
+        if current is not None and current != self._shown:  # new state, or new evidence
+            self._shown = current
+            self.diagnosis_changed.emit(current)
         if not self._timer.isActive():
             self._timer.start()
 

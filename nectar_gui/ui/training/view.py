@@ -7,6 +7,7 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QSplitter, QTabWidget, QVBoxL
 
 from nectar_gui.ui.training.health_plot import HealthBadge, HealthPlot
 from nectar_gui.ui.training.loss_plot import LossPlot
+from nectar_gui.ui.training.probe_timeline import ProbeTimeline
 from nectar_gui.ui.training.progress_strip import ProgressStrip
 from nectar_gui.ui.training.sample_view import SampleView
 from nectar_gui.ui.training.validation_plot import ValidationPlot
@@ -42,6 +43,8 @@ class TrainingView(QWidget):
         self.side.setDocumentMode(True)
         self.side.addTab(self.validation_plot, "Quality")
         self.side.addTab(self.health_plot, "D's health")
+        self.probes = ProbeTimeline()
+        self.side.addTab(self.probes, "Probes")
         self.sample_view = SampleView()
         # Quality beside the losses: it shares their steps but not their scale.
         self.curves = QSplitter(Qt.Orientation.Horizontal)
@@ -73,6 +76,7 @@ class TrainingView(QWidget):
         self.loss_plot.clear()
         self.validation_plot.clear()
         self.health_plot.clear()
+        self.probes.set_run(None)
         self.health_badge.show_diagnosis(None)
         self.sample_view.clear()
         self.progress.reset()

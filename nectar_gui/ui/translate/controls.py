@@ -23,6 +23,10 @@ from nectar_gui.workers.image_files import SAVE_FORMATS, ShownImage
 from nectar_gui.workers.translate_batch import output_name
 
 TILE_SIZES = (256, 512, 1024, 2048)
+_GB = 1024 ** 3
+MEMORY_CHOICES: tuple[tuple[str, int | None], ...] = (
+    ("Automatic", None), ("512 MB", _GB // 2), ("1 GB", _GB), ("2 GB", 2 * _GB),
+    ("4 GB", 4 * _GB), ("8 GB", 8 * _GB), ("16 GB", 16 * _GB))
 IMAGE_FILTER = ("Images (" + " ".join(f"*{s}" for s in sorted(IMAGE_SUFFIXES))
                 + ");;All files (*)")
 SAVE_FILTERS = {".png": "PNG image (*.png)", ".jpg": "JPEG image (*.jpg *.jpeg)",
@@ -90,10 +94,16 @@ class ImageControls(QWidget):
         self.tile_combo.addItem("Auto", None)
         for size in TILE_SIZES:
             self.tile_combo.addItem(f"{size} px", size)
-        self.tile_combo.setToolTip("Big images are translated in overlapping tiles blended "
-                                   "without seams, so memory stays bounded. Auto translates "
-                                   "whole when the image fits the memory budget; smaller "
-                                   "tiles use less memory.")
+        self.tile_combo.setToolTip("Auto translates whole when the image fits the memory "
+                                   "budget, else in tiles that use the whole image's "
+                                   "statistics (the same result). A size forces tiles of it.")
+        self.memory_combo = QComboBox()
+        for label, budget in MEMORY_CHOICES:
+            self.memory_combo.addItem(label, budget)
+        self.memory_combo.setToolTip(
+            "Memory the translation may use. Within it an image goes through whole; a "
+            "larger one is streamed in tiles with the whole image's statistics, so the "
+            "result is the same. Automatic: half of the free memory.")
         self.save_button = QPushButton("Save…")
         self.save_button.setToolTip("Save the translation as PNG, JPEG or WebP (Ctrl+S)")
         self.copy_button = QPushButton("Copy")
@@ -117,6 +127,7 @@ class ImageControls(QWidget):
         for group in (flow_group(self.open_button, self.translate_button),
                       flow_group(QLabel("Direction"), self.direction_combo),
                       flow_group(QLabel("Tiles"), self.tile_combo),
+                      flow_group(QLabel("Memory"), self.memory_combo),
                       flow_group(self.save_button, self.copy_button),
                       flow_group(self.batch_button)):
             flow.addWidget(group)
@@ -139,6 +150,19 @@ class ImageControls(QWidget):
     def tile(self) -> int | None:
         data = self.tile_combo.currentData()
         return data if isinstance(data, int) else None
+
+    def max_memory(self) -> int | None:
+        """The memory budget in bytes (None: automatic)."""
+        data = self.memory_combo.currentData()
+        return data if isinstance(data, int) else None
+
+    def set_max_memory(self, value: object) -> None:
+        """Choose the budget closest to ``value`` bytes (anything unreadable: automatic)."""
+        try:
+            size = int(str(value))
+        except ValueError:
+            size = -1
+        self.memory_combo.setCurrentIndex(max(0, self.memory_combo.findData(size)))
 
     def set_tile(self, value: object) -> None:
         try:

@@ -232,8 +232,11 @@ class ModelPicker(QWidget):
             combo.setEnabled(False)
         else:
             for s in reversed(run.steps):
-                combo.addItem(f"step {s:,}" + ("  (latest)" if s == run.latest else ""), s)
-            chosen = step if step in run.steps else run.latest
+                marks = [m for m, at in (("best", run.best), ("latest", run.latest)) if s == at]
+                combo.addItem(f"step {s:,}" + (f"  ({', '.join(marks)})" if marks else ""), s)
+            # The run's best checkpoint (checkpoints/BEST) by default, else the newest.
+            default = run.best if run.best in run.steps else run.latest
+            chosen = step if step in run.steps else default
             combo.setCurrentIndex(max(0, combo.findData(chosen)))
             combo.setEnabled(True)
         combo.blockSignals(False)

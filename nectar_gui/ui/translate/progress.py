@@ -47,12 +47,12 @@ class TaskStrip(QWidget):
         self.cancel_button.setEnabled(True)
         self.folder_button.hide()
 
-    def tiles(self, done: int, total: int) -> None:
-        """Progress of one image in tiles."""
-        self.bar.setRange(0, max(total, 1))
-        self.bar.setValue(done)
-        self.label.setText(f"Translating… tile {done} of {total}" if total > 1
-                           else "Translating…")
+    def fraction(self, done: float, text: str, seconds_left: float | None) -> None:
+        """Progress of one image as a share (tiles done, or an estimate) and time left."""
+        self.bar.setRange(0, _BAR_STEPS)
+        self.bar.setValue(round(done * _BAR_STEPS))
+        left = f" · about {format_duration(seconds_left)} left" if seconds_left else ""
+        self.label.setText(f"{text} {done:.0%}{left}")
 
     def batch(self, p: BatchProgress) -> None:
         """Progress of a batch: files done, the current one, the time left."""

@@ -26,6 +26,7 @@ from PySide6.QtWidgets import QMessageBox, QVBoxLayout, QWidget
 
 from nectar_gui.core.translate.info import GeneratorInfo
 from nectar_gui.ui.translate.batch_flow import BatchFlow
+from nectar_gui.ui.translate.clock import TranslateClock
 from nectar_gui.ui.translate.compare import CompareView
 from nectar_gui.ui.translate.controls import ImageControls, describe_image, save_target
 from nectar_gui.ui.translate.image_input import read_mime
@@ -38,6 +39,17 @@ from nectar_gui.workers.translate import JobEnd, TileProgress, TranslateRunner, 
 
 _ARROWS = {"AtoB": "A → B", "BtoA": "B → A"}
 _DROP_HINT = "Drop an image here, paste one (Ctrl+V), or use Open image…"
+
+
+def _shortcut(tab: QWidget, text: str, keys: str | QKeySequence.StandardKey, slot: object
+              ) -> QAction:
+    """An action of ``tab`` only (active while the tab is the current one)."""
+    action = QAction(text, tab)
+    action.setShortcut(QKeySequence(keys))
+    action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+    action.triggered.connect(slot)
+    tab.addAction(action)
+    return action
 
 
 class TranslateTab(QWidget):
@@ -80,27 +92,18 @@ class TranslateTab(QWidget):
         layout.addWidget(self.controls)
         layout.addWidget(self.compare, 1)
         self.compare.add_to_bar(self.strip)
+        self.clock = TranslateClock(self, self.strip)
         self.model = ModelLoading(self, runner=self.runner, picker=self.picker,
                                   controls=self.controls, settings=self.settings)
         self.batch = BatchFlow(self, runner=self.runner, controls=self.controls,
                                strip=self.strip, settings=self.settings,
                                problem=self._batch_problem)
-        self.translate_action = self._shortcut("Translate the image", "Ctrl+T", self.translate)
-        self.paste_action = self._shortcut("Paste an image or a file path",
+        self.translate_action = _shortcut(self, "Translate the image", "Ctrl+T", self.translate)
+        self.paste_action = _shortcut(self, "Paste an image or a file path",
                                            QKeySequence.StandardKey.Paste, self.paste)
-        self._shortcut("Open image…", "Ctrl+O", self.controls.open_button.click)
-        self._shortcut("Save the translation…", QKeySequence.StandardKey.Save,
+        _shortcut(self, "Open image…", "Ctrl+O", self.controls.open_button.click)
+        _shortcut(self, "Save the translation…", QKeySequence.StandardKey.Save,
                        self.controls.save_button.click)
-
-    def _shortcut(self, text: str, keys: str | QKeySequence.StandardKey, slot: object
-                  ) -> QAction:
-        """An action of this tab only (active while the tab is the current one)."""
-        action = QAction(text, self)
-        action.setShortcut(QKeySequence(keys))
-        action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
-        action.triggered.connect(slot)
-        self.addAction(action)
-        return action
 
     def _connect(self) -> None:
         c, w = self.controls, self.runner.worker
@@ -112,6 +115,10 @@ class TranslateTab(QWidget):
         self.strip.cancel_requested.connect(self.runner.cancel)
         self.compare.mode_changed.connect(
             lambda mode: self.settings.setValue("translate/view", mode))
+        for combo, key, read in ((c.tile_combo, "tile", c.tile),
+                                 (c.memory_combo, "max_memory", c.max_memory)):
+            combo.currentIndexChanged.connect(  # remembered for the next start
+                lambda _i, k=key, r=read: self.settings.setValue(f"translate/{k}", r() or ""))
         self.runner.busy_changed.connect(lambda _busy: self._update())
         w.tile_progress.connect(self._on_worker_tile_progress)
         w.translated.connect(self._on_worker_translated)
@@ -128,6 +135,7 @@ class TranslateTab(QWidget):
         s = self.settings
         self.compare.set_mode(str(s.value("translate/view", "side")))
         self.controls.set_tile(s.value("translate/tile"))
+        self.controls.set_max_memory(s.value("translate/max_memory"))
         self.picker.start_dir = str(s.value("translate/model_dir", ""))
         self.picker.set_device(str(s.value("translate/device", "auto")))
 
@@ -237,8 +245,10 @@ class TranslateTab(QWidget):
             self.strip.idle(problem or "")
             return
         self._translate_job = self.runner.translate(
-            self.image.pixels, direction=self.controls.direction(), tile=self.controls.tile())
+            self.image.pixels, direction=self.controls.direction(), tile=self.controls.tile(),
+            max_memory=self.controls.max_memory())
         self.strip.busy("Translating…")
+        self.clock.start(self.image.pixels.shape[0] * self.image.pixels.shape[1])
         self._update()
 
     def _translate_problem(self) -> str | None:
@@ -257,20 +267,24 @@ class TranslateTab(QWidget):
 
     def _on_worker_tile_progress(self, p: TileProgress) -> None:
         if "translate" in self.runner.running_kinds():
-            self.strip.tiles(p.done, p.total)
+            self.clock.tiles(p.done, p.total)
 
     def _on_worker_translated(self, result: Translation) -> None:
         if result.job != self._translate_job:
             return  # another image was opened meanwhile
         self.output = result
+        self.clock.finished(result.seconds)
         step = f" · step {result.info.step:,}" if result.info.step is not None else ""
         caption = (f"<b>Output</b> · {_ARROWS.get(result.direction, result.direction)}"
                    f"{step} · {result.pixels.shape[1]}×{result.pixels.shape[0]}")
         self.compare.set_output(result.levels, caption)
-        self.strip.idle(f"Translated in {result.seconds:.1f} s.")
+        self.strip.idle(f"Translated in {result.seconds:.1f} s"
+                        + (f" · {result.plan}" if result.plan else "."))
+        self.strip.label.setToolTip(result.plan)
         self._update()
 
     def _on_worker_translate_failed(self, message: str) -> None:
+        self.clock.stop()
         self.strip.idle(message)
         QMessageBox.warning(self, "Translation failed", message)
 
@@ -306,6 +320,8 @@ class TranslateTab(QWidget):
         self.batch.start(paths)
 
     def _on_worker_finished(self, end: JobEnd) -> None:
+        if end.kind == "translate":
+            self.clock.stop()
         if end.outcome == "cancelled" and end.kind == "translate":
             self.strip.idle("Translation cancelled.")
 
