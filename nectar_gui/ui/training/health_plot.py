@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QEvent, Qt, QTimer, Signal
-from PySide6.QtGui import QResizeEvent
+from PySide6.QtGui import QFontMetrics, QResizeEvent
 from PySide6.QtWidgets import QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 from nectar_gui.core.diagnosis import Diagnosis, HealthTracker, MetricPoint
@@ -232,8 +232,11 @@ class HealthBadge(QLabel):
             self.setText("")
             return
         colour = STATE_COLOURS.get(d.state, "#888888")
-        head = f"● D vs G: {d.title} — "
-        room = self.width() - self.fontMetrics().horizontalAdvance(head) - 8
+        bold = self.font()
+        bold.setBold(True)  # the title is drawn bold: measure it so
+        head = (self.fontMetrics().horizontalAdvance("● D vs G:  — ")
+                + QFontMetrics(bold).horizontalAdvance(d.title))
+        room = self.width() - head - 12
         evidence = self.fontMetrics().elidedText(d.evidence, Qt.TextElideMode.ElideRight,
                                                  max(room, 0))
         self.setText(f"<span style='color:{colour}'>●</span> D vs G: "
