@@ -24,9 +24,10 @@ from pathlib import Path
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from PySide6.QtCore import QElapsedTimer, QEventLoop, QSettings, Qt, QTimer
+from PySide6.QtCore import QEventLoop, QSettings
 from PySide6.QtWidgets import QApplication
 
+from bench.heartbeat import Heartbeat, percentile
 from nectar_gui.core.config import NectarConfig
 from nectar_gui.core.data.demo import write_demo_dataset
 from nectar_gui.core.presets import load_preset
@@ -65,31 +66,6 @@ def headless_rate(config: NectarConfig, run_dir: Path, *, live_samples: bool = F
     return (last[0] - first[0]) / (last[1] - first[1])
 
 
-class Heartbeat:
-    """A 10 ms precise timer that records how late each tick arrives."""
-
-    def __init__(self, interval_ms: int = 10) -> None:
-        self.interval = interval_ms
-        self.lateness_ms: list[float] = []
-        self._clock = QElapsedTimer()
-        self._timer = QTimer()
-        self._timer.setTimerType(Qt.TimerType.PreciseTimer)
-        self._timer.setInterval(interval_ms)
-        self._timer.timeout.connect(self._tick)
-
-    def start(self) -> None:
-        self._clock.start()
-        self._timer.start()
-
-    def stop(self) -> None:
-        self._timer.stop()
-
-    def _tick(self) -> None:
-        elapsed = self._clock.nsecsElapsed() / 1e6
-        self._clock.restart()
-        self.lateness_ms.append(max(0.0, elapsed - self.interval))
-
-
 def gui_rate(app: QApplication, config: NectarConfig, workspace: Path,
              heartbeat: Heartbeat) -> float:
     """Steps per second of the same run started from the main window."""
@@ -118,11 +94,6 @@ def gui_rate(app: QApplication, config: NectarConfig, workspace: Path,
     window.close()
     (s0, t0), (s1, t1) = marks[0], marks[-1]
     return (s1 - s0) / (t1 - t0)
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
 VARIANTS = ("headless", "headless + live samples", "window")

@@ -24,37 +24,13 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import numpy as np
-from PySide6.QtCore import QElapsedTimer, QEventLoop, QSettings, Qt, QTimer
+from PySide6.QtCore import QEventLoop, QSettings
 from PySide6.QtWidgets import QApplication
+
+from bench.heartbeat import Heartbeat, percentile
 
 HEARTBEAT_MS = 20
 TIMEOUT_S = 1800.0
-
-
-class Heartbeat:
-    """A precise timer that records how late each tick arrives."""
-
-    def __init__(self, interval_ms: int = HEARTBEAT_MS) -> None:
-        self.interval = interval_ms
-        self.lateness_ms: list[float] = []
-        self._clock = QElapsedTimer()
-        self._timer = QTimer()
-        self._timer.setTimerType(Qt.TimerType.PreciseTimer)
-        self._timer.setInterval(interval_ms)
-        self._timer.timeout.connect(self._tick)
-
-    def start(self) -> None:
-        self.lateness_ms.clear()
-        self._clock.start()
-        self._timer.start()
-
-    def stop(self) -> None:
-        self._timer.stop()
-
-    def _tick(self) -> None:
-        elapsed = self._clock.nsecsElapsed() / 1e6
-        self._clock.restart()
-        self.lateness_ms.append(max(0.0, elapsed - self.interval))
 
 
 def reference_generator(folder: Path, ngf: int) -> Path:
@@ -79,17 +55,13 @@ def wait(app: QApplication, condition: object, what: str) -> None:
         app.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 10)
 
 
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
-
-
 def translate_once(app: QApplication, tab: object, tile: int | None,
                    heartbeat: Heartbeat) -> tuple[float, int]:
     """Press Translate with ``tile`` (None: whole); seconds taken and progress updates seen."""
     texts: set[str] = set()
     tab.output = None  # type: ignore[attr-defined]
     tab.controls.set_tile(tile)  # type: ignore[attr-defined]
+    heartbeat.lateness_ms.clear()
     heartbeat.start()
     started = time.perf_counter()
     tab.translate()  # type: ignore[attr-defined]
@@ -130,8 +102,8 @@ def main() -> None:
         pixels = np.random.default_rng(0).integers(0, 256, (height, width, 3), np.uint8)
         tab.files.adopt(pixels, "bench image")
         wait(app, lambda: tab.image is not None, "the image")
-        heartbeat = Heartbeat()
-        translate_once(app, tab, None, Heartbeat())  # warm-up; also measures the speed
+        heartbeat = Heartbeat(HEARTBEAT_MS)
+        translate_once(app, tab, None, Heartbeat(HEARTBEAT_MS))  # warm-up; also measures the speed
         print(f"{width}×{height} px, ResNet-9 ngf {ngf}, heartbeat {HEARTBEAT_MS} ms")
         print(f"{'path':<10} {'seconds':>8} {'p50 ms':>7} {'p99 ms':>7} {'max ms':>7} "
               f"{'% updates':>9}")

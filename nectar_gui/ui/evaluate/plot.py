@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QEvent, Qt, Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
 from nectar_gui.core.evaluation.records import (
@@ -26,6 +26,7 @@ from nectar_gui.core.evaluation.records import (
 from nectar_gui.ui.evaluate.metrics import axis_title, metric_tip
 from nectar_gui.ui.widgets.plots.colours import (
     PlotColours,
+    ThemedPlots,
     plot_colours_for,
     style_axes,
     style_legend,
@@ -38,7 +39,7 @@ def _points(values: Iterable[tuple[int, float]]) -> tuple[np.ndarray, np.ndarray
     return (np.array([s for s, _ in pairs], float), np.array([v for _, v in pairs], float))
 
 
-class MetricPlot(QWidget):
+class MetricPlot(ThemedPlots):
     """Metric vs step for the evaluated checkpoints and the run's validation history.
 
     ``step_clicked`` carries the step of an evaluated point the user clicked.
@@ -106,13 +107,6 @@ class MetricPlot(QWidget):
             self.step_clicked.emit(round(points[0].pos().x()))
 
     # ---- theme --------------------------------------------------------------------------
-    def changeEvent(self, event: QEvent) -> None:
-        if event.type() == QEvent.Type.PaletteChange:
-            colours = plot_colours_for(self.palette())
-            if colours != self._colours:
-                self._apply_colours(colours)
-        super().changeEvent(event)
-
     def _apply_colours(self, colours: PlotColours) -> None:
         self._colours = colours
         self.graphics.setBackground(colours.background)

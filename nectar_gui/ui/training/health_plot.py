@@ -15,13 +15,18 @@ from typing import Any
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QEvent, Qt, QTimer, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QFontMetrics, QResizeEvent
 from PySide6.QtWidgets import QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 from nectar_gui.core.diagnosis import Diagnosis, HealthTracker, MetricPoint
 from nectar_gui.core.training.reports import LossReport
-from nectar_gui.ui.widgets.plots.colours import PlotColours, plot_colours_for, style_axes
+from nectar_gui.ui.widgets.plots.colours import (
+    PlotColours,
+    ThemedPlots,
+    plot_colours_for,
+    style_axes,
+)
 from nectar_gui.ui.widgets.plots.items import LossAxis, StepAxis
 
 REDRAW_INTERVAL_MS = 1000
@@ -56,7 +61,7 @@ def diagnosis_html(diagnosis: Diagnosis) -> str:
             + (f"<ul style='margin:2px 0 0 -20px'>{tips}</ul>" if tips else ""))
 
 
-class HealthPlot(QWidget):
+class HealthPlot(ThemedPlots):
     """Accuracy (top) and gradient norms (bottom, log scale) over steps, and the verdict.
 
     ``diagnosis_changed`` fires when the verdict changes, in state or evidence (the strip
@@ -186,13 +191,6 @@ class HealthPlot(QWidget):
         return curve
 
     # ---- theme --------------------------------------------------------------------------
-    def changeEvent(self, event: QEvent) -> None:
-        if event.type() == QEvent.Type.PaletteChange:
-            colours = plot_colours_for(self.palette())
-            if colours != self._colours:
-                self._apply_colours(colours)
-        super().changeEvent(event)
-
     def _apply_colours(self, colours: PlotColours) -> None:
         self._colours = colours
         self.graphics.setBackground(colours.background)

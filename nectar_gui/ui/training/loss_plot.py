@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QEvent, QPointF, QTimer
+from PySide6.QtCore import QPointF, QTimer
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
 from nectar_gui.core.loss_names import LossGroup, loss_group
@@ -20,6 +20,7 @@ from nectar_gui.ui.training.plot_toolbar import PlotToolbar
 from nectar_gui.ui.widgets.export import export_with_dialog
 from nectar_gui.ui.widgets.plots.colours import (
     PlotColours,
+    ThemedPlots,
     plot_colours_for,
     style_axes,
     style_legend,
@@ -39,7 +40,7 @@ MIN_PLOTS_HEIGHT = 220  # two plots of ~100 px with the step axis: readable, not
 AXIS_TITLES: dict[LossGroup, str] = {"G": "G loss", "D": "D loss"}  # fit short plots
 
 
-class LossPlot(QWidget):
+class LossPlot(ThemedPlots):
     """Every loss term of a run over training steps, G terms above and D terms below.
 
     The two plots share their step axis. Raw values are kept in growing numpy columns;
@@ -273,13 +274,6 @@ class LossPlot(QWidget):
     def plot_colours(self) -> PlotColours:
         """The colours the plots are drawn with now (they follow the palette)."""
         return self._colours
-
-    def changeEvent(self, event: QEvent) -> None:
-        if event.type() == QEvent.Type.PaletteChange:
-            colours = plot_colours_for(self.palette())
-            if colours != self._colours:
-                self._apply_colours(colours)
-        super().changeEvent(event)
 
     def _curve_pen_colour(self, name: str) -> str:
         curves = self._colours.curves

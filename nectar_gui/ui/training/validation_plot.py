@@ -13,14 +13,19 @@ from collections.abc import Iterable
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QEvent, Qt
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QComboBox, QLabel, QVBoxLayout, QWidget
 
 from nectar_gui.core.evaluation.best import BestMark
 from nectar_gui.core.evaluation.records import HIGHER_IS_BETTER, ValidationRecord
 from nectar_gui.core.training.reports import ValidationReport
 from nectar_gui.ui.widgets.flow_layout import FlowLayout
-from nectar_gui.ui.widgets.plots.colours import PlotColours, plot_colours_for, style_axes
+from nectar_gui.ui.widgets.plots.colours import (
+    PlotColours,
+    ThemedPlots,
+    plot_colours_for,
+    style_axes,
+)
 from nectar_gui.ui.widgets.plots.items import LossAxis, StepAxis
 
 METRIC_TITLES = {
@@ -40,7 +45,7 @@ def metric_title(name: str) -> str:
     return f"{METRIC_TITLES.get(name, name)} — {better}"
 
 
-class ValidationPlot(QWidget):
+class ValidationPlot(ThemedPlots):
     """One validation metric over steps; the best step starred; a one-line readout.
 
     Fed like the loss plot: ``add_report`` while training live, ``set_records`` for an
@@ -175,13 +180,6 @@ class ValidationPlot(QWidget):
         self.metric_combo.setEnabled(bool(names))
 
     # ---- theme --------------------------------------------------------------------------
-    def changeEvent(self, event: QEvent) -> None:
-        if event.type() == QEvent.Type.PaletteChange:
-            colours = plot_colours_for(self.palette())
-            if colours != self._colours:
-                self._apply_colours(colours)
-        super().changeEvent(event)
-
     def _apply_colours(self, colours: PlotColours) -> None:
         self._colours = colours
         self.graphics.setBackground(colours.background)

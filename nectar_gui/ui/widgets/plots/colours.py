@@ -9,7 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pyqtgraph as pg
+from PySide6.QtCore import QEvent
 from PySide6.QtGui import QPalette
+from PySide6.QtWidgets import QWidget
 
 
 @dataclass(frozen=True)
@@ -59,3 +61,23 @@ def style_legend(legend: pg.LegendItem, colours: PlotColours) -> None:
     legend.setLabelTextColor(colours.foreground)
     for _sample, label in legend.items:
         label.setText(label.text)  # re-renders with the colour just set
+
+
+class ThemedPlots(QWidget):
+    """A widget drawing pyqtgraph plots that restyles them when the palette changes.
+
+    Subclasses set ``self._colours`` (``plot_colours_for(self.palette())``) before their
+    first ``_apply_colours`` and restyle everything they draw in ``_apply_colours``.
+    """
+
+    _colours: PlotColours
+
+    def changeEvent(self, event: QEvent) -> None:
+        if event.type() == QEvent.Type.PaletteChange:
+            colours = plot_colours_for(self.palette())
+            if colours != self._colours:
+                self._apply_colours(colours)
+        super().changeEvent(event)
+
+    def _apply_colours(self, colours: PlotColours) -> None:
+        raise NotImplementedError
