@@ -142,7 +142,7 @@ def _step_entries(folder: Path, suffix: str) -> list[Path]:
 
 
 # ---- small file helpers ----------------------------------------------------------------
-def _replace_atomically(target: Path, data: bytes) -> None:
+def replace_atomically(target: Path, data: bytes) -> None:
     """Write ``data`` next to ``target``, then rename it over ``target`` in one step."""
     tmp = target.with_name(f"{TMP_PREFIX}{os.getpid()}-{target.name}")
     try:
@@ -218,7 +218,7 @@ class RunWriter:
         paths = RunPaths(root)
         for folder in (root, paths.samples, paths.checkpoints):
             folder.mkdir(parents=True, exist_ok=True)
-        _replace_atomically(paths.config, config_json.encode("utf-8"))
+        replace_atomically(paths.config, config_json.encode("utf-8"))
         writer = cls(paths)
         writer._made, writer._new = made, not resume
         return writer
@@ -233,15 +233,15 @@ class RunWriter:
         """Record how long the run is meant to go (``plan.json``), so a reader that opens
         or follows the folder can show progress and an ETA; rewritten on resume."""
         plan = {"total_steps": total_steps, "steps_per_epoch": steps_per_epoch}
-        _replace_atomically(self.paths.plan, (json.dumps(plan) + "\n").encode("utf-8"))
+        replace_atomically(self.paths.plan, (json.dumps(plan) + "\n").encode("utf-8"))
 
     def write_sample(self, report: SampleReport) -> Path:
         """Write the sample's NPZ, then its PNG grid; returns the PNG path."""
         png, npz = self.paths.sample_png(report.step), self.paths.sample_npz(report.step)
         buffer = io.BytesIO()  # the grid first: it checks the images before anything is written
         Image.fromarray(make_sample_grid(report.images)).save(buffer, format="PNG")
-        _replace_atomically(npz, encode_sample_npz(report))
-        _replace_atomically(png, buffer.getvalue())
+        replace_atomically(npz, encode_sample_npz(report))
+        replace_atomically(png, buffer.getvalue())
         return png
 
     def log(self, message: str) -> None:
@@ -262,7 +262,7 @@ class RunWriter:
             kept = b"".join(ln for ln in data.splitlines(keepends=True)
                             if ln.endswith(b"\n") and _line_step(ln) <= step)
             if kept != data:
-                _replace_atomically(self.paths.metrics, kept)
+                replace_atomically(self.paths.metrics, kept)
         finally:
             self._metrics = self._open_append(self.paths.metrics)
         for path in _step_entries(self.paths.samples, ".png") + _step_entries(

@@ -31,7 +31,7 @@ from PIL import Image
 
 from nectar_gui.core.evaluation.items import EvalItem, EvalSet
 from nectar_gui.core.evaluation.records import DataKind
-from nectar_gui.core.rundir import TMP_PREFIX
+from nectar_gui.core.rundir import TMP_PREFIX, replace_atomically
 
 PROBES = "probes"
 PROBE_COUNT = 4
@@ -62,7 +62,7 @@ def write_probe_set(run_dir: Path, probes: EvalSet, inputs: list[tuple[np.ndarra
     doc = {"version": _VERSION, "split": probes.split, "kind": probes.kind,
            "images": [{"name": it.name, "a_path": str(it.a_path), "b_path": str(it.b_path),
                        "aligned": it.aligned, "swap": it.swap} for it in probes.items]}
-    _replace(folder / "probes.json", json.dumps(doc, indent=2).encode("utf-8"))
+    replace_atomically(folder / "probes.json", json.dumps(doc, indent=2).encode("utf-8"))
 
 
 def read_probe_set(run_dir: Path) -> ProbeSet | None:
@@ -136,16 +136,7 @@ def truncate_probes(run_dir: Path, step: int) -> None:
 def _write_png(path: Path, image: np.ndarray) -> None:
     buffer = io.BytesIO()
     Image.fromarray(image[:, :, 0] if image.shape[2] == 1 else image).save(buffer, "PNG")
-    _replace(path, buffer.getvalue())
-
-
-def _replace(path: Path, data: bytes) -> None:
-    tmp = path.with_name(f"{TMP_PREFIX}{os.getpid()}-{path.name}")
-    try:
-        tmp.write_bytes(data)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
+    replace_atomically(path, buffer.getvalue())
 
 
 def _read_png(path: Path) -> np.ndarray:
