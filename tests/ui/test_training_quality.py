@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QSettings
+from PySide6.QtCore import QSettings, Qt
 from pytestqt.qtbot import QtBot
 
 from nectar_gui.cli import main
@@ -137,3 +137,37 @@ def test_the_probe_timeline_scrubs_and_compares_two_steps(
     assert probes.stack.currentWidget() is probes.split
     assert probes.split.labels == ("step 2", "step 4")
     assert probes.split.image_size() is not None
+
+
+def test_the_inspector_follows_the_probe_through_every_checkpoint(
+        qtbot: QtBot, window: MainWindow, validated_run: Path) -> None:
+    window.open_run(validated_run)
+    inspector = window.inspector
+    window.tabs.setCurrentWidget(inspector)
+    button = inspector.controls.over_time
+    assert button.isEnabled()
+    with qtbot.waitSignal(inspector.over_time.probe.ready, timeout=TIMEOUT) as ready:
+        qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
+    records = ready.args[0]
+    assert sorted(records) == [2, 4]  # one answer per checkpoint, for the same image
+    qtbot.waitUntil(lambda: inspector.current_map() == "D(fake_B)", timeout=TIMEOUT)
+    assert inspector.scrubber.steps() == [2, 4] and inspector.history.isVisible()
+    inspector.set_pins([(0, 0)])
+    steps, values = inspector.history.curve.getData()
+    assert list(steps) == [2, 4] and len(values) == 2
+    first = records[2].patch_maps["D(fake_B)"]
+    assert first.shape == records[4].patch_maps["D(fake_B)"].shape  # the same image
+    qtbot.mouseClick(button, Qt.MouseButton.LeftButton)  # back to the training samples
+    assert not inspector.history.isVisible()
+    qtbot.waitUntil(lambda: inspector.scrubber.steps() != [2, 4], timeout=TIMEOUT)
+
+
+def test_a_run_without_probes_says_so(qtbot: QtBot, window: MainWindow, tmp_path: Path
+                                      ) -> None:
+    run = tmp_path / "old"
+    (run / "checkpoints").mkdir(parents=True)
+    (run / "config.json").write_text("{}")
+    window.open_run(run)
+    window.inspector.controls.over_time.click()
+    assert "no probe image" in window.inspector.pins_label.text()
+    assert not window.inspector.controls.over_time.isChecked()  # nothing to follow

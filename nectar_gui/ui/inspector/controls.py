@@ -61,7 +61,8 @@ class InspectorControls(QWidget):
                       flow_group(QLabel("Beside it:"), self.beside),
                       flow_group(QLabel("Opacity:"), self.opacity), flow_group(self.grid),
                       flow_group(self.top_k_box, self.top_k), flow_group(self.clear_pins),
-                      flow_group(self.ask, self.fit, self.export)):
+                      flow_group(self.ask, self.over_time),
+                      flow_group(self.fit, self.export)):
             flow.addWidget(group)
 
     def _build_choice_widgets(self) -> None:
@@ -100,6 +101,10 @@ class InspectorControls(QWidget):
         self.ask.setToolTip("Ask D about any image: load a trained run's discriminator and "
                             "see its patch map for an image of yours (or for the "
                             "generator's output for it).")
+        self.over_time = QPushButton("Probe over time")
+        self.over_time.setToolTip("Follow one fixed image (the run's probe) through every "
+                                  "checkpoint: D's map of G's translation of it, step by "
+                                  "step, and the score of a pinned cell over time.")
         self.fit = QPushButton("Fit")
         self.fit.setToolTip("Show the whole image. Zoom with the mouse wheel, pan by dragging.")
         self.export = QPushButton("Export PNG…")

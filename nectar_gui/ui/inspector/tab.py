@@ -20,6 +20,7 @@ from nectar_gui.ui.inspector.ask_panel import AskPanel
 from nectar_gui.ui.inspector.controls import InspectorControls
 from nectar_gui.ui.inspector.legend import ScoreLegend
 from nectar_gui.ui.inspector.map_choice import MapEntry
+from nectar_gui.ui.inspector.over_time import CellHistory, OverTimeMode
 from nectar_gui.ui.inspector.overlay_view import Cell, PatchOverlayView
 from nectar_gui.ui.inspector.readout import geometry_text, hover_text, pins_text, plain_caption
 from nectar_gui.ui.widgets.export import export_with_dialog
@@ -68,6 +69,16 @@ def _side_by_side(pairs: list[tuple[QLabel, PatchOverlayView]]) -> QSplitter:
         splitter.addWidget(panel)
         splitter.setStretchFactor(index, 1)
     return splitter
+
+
+def _fill(view: PatchOverlayView, sample: SampleLike, entry: MapEntry,
+          controls: InspectorControls) -> None:
+    """Show ``entry``'s map of ``sample`` in ``view``, drawn as the controls say."""
+    view.set_content(sample.images[entry.image], sample.patch_maps[entry.name],
+                     sample.receptive_field, sample.gan_mode)
+    view.set_opacity(controls.opacity.value() / 100)
+    view.set_grid_visible(controls.grid.isChecked())
+    view.set_top_k(controls.top_k_value())
 
 
 class InspectorTab(QWidget):
@@ -127,12 +138,15 @@ class InspectorTab(QWidget):
         self.pins_label.setFixedHeight(line + 2)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(8, 8, 8, 8)
+        self.history = CellHistory()
         for widget, stretch in ((self.header, 0), (self.controls, 0), (self.ask, 0),
-                                (self.stack, 1),
-                                (self.legend, 0), (self.readout, 0), (self.pins_label, 0),
-                                (self.scrubber, 0)):
+                                (self.stack, 1), (self.history, 0), (self.legend, 0),
+                                (self.readout, 0), (self.pins_label, 0), (self.scrubber, 0)):
             layout.addWidget(widget, stretch)
         self._link = _ViewLink([self.view, self.side_view], self)
+        self.over_time = OverTimeMode(self, button=self.controls.over_time,
+                                      scrubber=self.scrubber, history=self.history,
+                                      say=self.pins_label.setText)
 
     def _connect(self) -> None:
         c = self.controls
@@ -160,8 +174,8 @@ class InspectorTab(QWidget):
         self.scrubber.add_sample(sample)
 
     def set_steps(self, steps: Iterable[int], loader: SampleLoader) -> None:
-        """Steps with a sample on disk, and how to load one (called when shown)."""
-        self.scrubber.set_steps(steps, loader)
+        """Steps with a sample on disk, and how to load one (kept while the probe shows)."""
+        self.over_time.set_sample_steps(list(steps), loader)
 
     def clear(self) -> None:
         """Forget every sample (a new run or another run folder)."""
@@ -193,6 +207,10 @@ class InspectorTab(QWidget):
         self._wanted_image = next(iter(record.patch_map_images.values()), None)
         self._display(record)
 
+    def set_run(self, run_dir: Path | None) -> None:
+        """The run folder shown (live or opened): "Probe over time" follows its checkpoints."""
+        self.over_time.set_run(run_dir)
+
     def ask_about(self, model: Path, image: Path, *, translate: bool = True) -> None:
         """Show what ``model``'s D makes of ``image`` (its generator's output for it by
         default): the Evaluate tab's double-click on an image."""
@@ -202,6 +220,7 @@ class InspectorTab(QWidget):
     def shutdown(self) -> None:
         """Join the Ask D thread (call before the window closes)."""
         self.ask.shutdown()
+        self.over_time.shutdown()
 
     def current_sample(self) -> SampleLike | None:
         return self._sample
@@ -224,6 +243,7 @@ class InspectorTab(QWidget):
         for view in (self.view, self.side_view):
             view.set_pins(self._pins if view.grid_shape() == self.view.grid_shape() else [])
         self.pins_label.setText(pins_text(self.view, self._pins))
+        self.over_time.pins_changed(self._pins)
 
     # ---- showing ---------------------------------------------------------------------
     def _on_scrubber_sample_due(self, sample: SampleLike) -> None:
@@ -270,9 +290,9 @@ class InspectorTab(QWidget):
             return
         old_grid = self.view.grid_shape()
         try:
-            self._fill(self.view, entry)
+            _fill(self.view, sample, entry, self.controls)
             side = self._side_entry() or entry
-            self._fill(self.side_view, side)
+            _fill(self.side_view, sample, side, self.controls)
         except (ValueError, KeyError) as exc:
             self._show_message(f"Cannot show the sample of step {sample.step:,}: {exc}")
             return
@@ -297,15 +317,6 @@ class InspectorTab(QWidget):
         self.stack.setCurrentIndex(1)
         self.set_pins(self._pins if self.view.grid_shape() == old_grid else [])
         self._show_hover(self.view.hover_cell())
-
-    def _fill(self, view: PatchOverlayView, entry: MapEntry) -> None:
-        sample = self._sample
-        assert sample is not None
-        view.set_content(sample.images[entry.image], sample.patch_maps[entry.name],
-                         sample.receptive_field, sample.gan_mode)
-        view.set_opacity(self.controls.opacity.value() / 100)
-        view.set_grid_visible(self.controls.grid.isChecked())
-        view.set_top_k(self.controls.top_k_value())
 
     def _show_message(self, text: str) -> None:
         self.message_label.setText(text)

@@ -134,6 +134,7 @@ class LiveRun(QObject):
         if report.run_dir:
             self.training_view.set_source(f"Training live → {report.run_dir}")
             self.training_view.probes.set_run(Path(report.run_dir))
+            self.views.inspector.set_run(Path(report.run_dir))
             self.run_folder_ready.emit(Path(report.run_dir))
 
     def _on_worker_history(self, report: HistoryReport) -> None:

@@ -54,6 +54,7 @@ class OpenedRun(QObject):
         self._plan, self._recent = None, []
         self._follow(path)
         self.training_view.probes.set_run(path)
+        self.views.inspector.set_run(path)
         self.path = path
         self.training_view.set_source(f"Run folder (read-only, following changes): {path}")
         self.opened.emit(path)

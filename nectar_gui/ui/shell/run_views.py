@@ -23,6 +23,7 @@ class RunViews:
         """Forget the previous run's curves and samples."""
         self.training_view.clear()
         self.inspector.clear()
+        self.inspector.set_run(None)
 
     def set_sample_steps(self, steps: Sequence[int], load: Callable[[int], Any]) -> None:
         """Saved sample steps (``load(step)`` reads one) for the sample view and inspector."""
