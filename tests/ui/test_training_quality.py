@@ -3,8 +3,11 @@ an opened run's progress from its plan."""
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
+
+import numpy as np
 
 import pytest
 from PySide6.QtCore import QSettings, Qt
@@ -162,12 +165,34 @@ def test_the_inspector_follows_the_probe_through_every_checkpoint(
     qtbot.waitUntil(lambda: inspector.scrubber.steps() != [2, 4], timeout=TIMEOUT)
 
 
-def test_a_run_without_probes_says_so(qtbot: QtBot, window: MainWindow, tmp_path: Path
-                                      ) -> None:
-    run = tmp_path / "old"
-    (run / "checkpoints").mkdir(parents=True)
-    (run / "config.json").write_text("{}")
+def _copy_without(run: Path, tmp_path: Path, *folders: str) -> Path:
+    """A copy of ``run`` with ``folders`` removed (an older run, or one that lost them)."""
+    copy = tmp_path / "copy"
+    shutil.copytree(run, copy)
+    for folder in folders:
+        shutil.rmtree(copy / folder)
+    return copy
+
+
+def test_a_run_without_probes_follows_its_first_sample_input(
+        qtbot: QtBot, window: MainWindow, validated_run: Path, tmp_path: Path) -> None:
+    run = _copy_without(validated_run, tmp_path, "probes")
+    first = RunReader(run).load_sample(RunReader(run).sample_steps()[0]).images["real_A"]
+    window.open_run(run)
+    inspector = window.inspector
+    with qtbot.waitSignal(inspector.over_time.probe.ready, timeout=TIMEOUT) as ready:
+        inspector.controls.over_time.click()
+    records = ready.args[0]
+    assert sorted(records) == [2, 4]
+    for record in records.values():  # D judged G's translation of that very input
+        assert np.array_equal(record.images["real_A"], first)
+    assert "the first sample's input at 2 checkpoints" in inspector.pins_label.text().lower()
+
+
+def test_a_run_with_nothing_to_follow_says_so(
+        qtbot: QtBot, window: MainWindow, validated_run: Path, tmp_path: Path) -> None:
+    run = _copy_without(validated_run, tmp_path, "probes", "samples")
     window.open_run(run)
     window.inspector.controls.over_time.click()
-    assert "no probe image" in window.inspector.pins_label.text()
+    assert "neither a probe image nor a saved sample" in window.inspector.pins_label.text()
     assert not window.inspector.controls.over_time.isChecked()  # nothing to follow

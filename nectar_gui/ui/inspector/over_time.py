@@ -3,24 +3,27 @@
 Live samples come from whatever batch was training, so scrubbing through them shows a
 different picture at every step. To watch D's opinion of the *same* image change, this
 takes the run's first probe image (``probes/inputs``, chosen once per run by
-validation), and for each checkpoint loads its G and D on a judge thread of its own and
+validation; for runs from before validation, the input of the first saved sample), and
+for each checkpoint loads its G and D on a judge thread of its own and
 asks D about G's translation of that image. The answers fill the inspector's scrubber;
 for a pinned cell a small plot shows its score over the steps.
 """
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 import pyqtgraph as pg
+from PIL import Image
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QPushButton, QWidget
 
 from nectar_gui.core.evaluation.probes import probes_dir
 from nectar_gui.core.patch_scores import reading
-from nectar_gui.core.rundir import RunPaths, complete_checkpoints
+from nectar_gui.core.rundir import RunDirError, RunPaths, RunReader, complete_checkpoints
 from nectar_gui.core.sample_grid import SampleRecord
 from nectar_gui.ui.widgets.scrubber import SampleLoader, SampleScrubber
 from nectar_gui.workers.inspect_d import JudgeFiles, JudgeRunner
@@ -32,6 +35,23 @@ def probe_input(run_dir: Path) -> Path | None:
     """The run's first probe image (None for runs from before validation)."""
     path = probes_dir(run_dir) / "inputs" / "00_A.png"
     return path if path.is_file() else None
+
+
+def first_sample_input(run_dir: Path) -> np.ndarray | None:
+    """The input (``real_A``) of the run's earliest sample that kept it, else None.
+
+    Only the NPZ samples keep their images apart; a PNG-only sample is one grid and has
+    no input to translate, so it is skipped.
+    """
+    reader = RunReader(run_dir)
+    for step in reader.sample_steps():
+        try:
+            image = reader.load_sample(step).images.get("real_A")
+        except RunDirError:
+            continue
+        if image is not None:
+            return image
+    return None
 
 
 class ProbeOverTime(QObject):
@@ -51,16 +71,20 @@ class ProbeOverTime(QObject):
         self._image: Path | None = None
         self._records: dict[int, SampleRecord] = {}
         self._total = 0
+        self._scratch = tempfile.TemporaryDirectory(prefix="nectar-probe-")
+        self.source = ""  # what is being followed, in words
 
     def start(self, run_dir: Path) -> str | None:
         """Begin (in the background); a reason instead when the run cannot be followed."""
-        image = probe_input(run_dir)
-        if image is None:
-            return ("This run has no probe image (it was trained before validation): "
-                    "use Ask D with an image of yours instead.")
         folders = complete_checkpoints(RunPaths(run_dir).checkpoints)
         if not folders:
             return "This run has no checkpoint yet."
+        image, self.source = probe_input(run_dir), "the probe image"
+        if image is None:
+            image, self.source = self._first_sample_file(run_dir), "the first sample's input"
+        if image is None:
+            return ("This run has neither a probe image nor a saved sample input to follow: "
+                    "use Ask D with an image of yours instead.")
         self._image, self._queue, self._records = image, list(folders), {}
         self._total = len(folders)
         self.runner.load(self._queue[0])
@@ -68,6 +92,16 @@ class ProbeOverTime(QObject):
 
     def busy(self) -> bool:
         return bool(self._queue)
+
+    def _first_sample_file(self, run_dir: Path) -> Path | None:
+        """The first sample's input as a PNG in this object's scratch folder (the judge
+        thread reads files)."""
+        image = first_sample_input(run_dir)
+        if image is None:
+            return None
+        path = Path(self._scratch.name) / "first_sample_A.png"
+        Image.fromarray(image.squeeze(-1) if image.shape[-1] == 1 else image).save(path)
+        return path
 
     def stop(self) -> None:
         """Forget the checkpoints still to judge (the one in progress is ignored)."""
@@ -77,6 +111,7 @@ class ProbeOverTime(QObject):
         """Stop after the job in progress and join the judge thread."""
         self._queue = []
         self.runner.shutdown()
+        self._scratch.cleanup()
 
     def _on_runner_loaded(self, _info: object) -> None:
         if self._queue and self._image is not None:
@@ -157,7 +192,7 @@ class OverTimeMode(QObject):
         button.setCheckable(True)
         button.toggled.connect(self._on_button_toggled)
         self.probe.progress.connect(
-            lambda done, total: say(f"Judging the probe image with checkpoint {done} of "
+            lambda done, total: say(f"Judging {self.probe.source} with checkpoint {done} of "
                                     f"{total}…"))
         self.probe.ready.connect(self._on_probe_ready)
         self.probe.failed.connect(say)
@@ -205,5 +240,5 @@ class OverTimeMode(QObject):
         self.scrubber.show_step(steps[-1])
         self.history.show()
         self.history.show_cell(records, None)
-        self._say(f"The probe image at {len(steps)} checkpoints: drag the scrubber; pin a "
-                  "cell to follow its score.")
+        self._say(f"{self.probe.source.capitalize()} at {len(steps)} checkpoints: drag the "
+                  "scrubber; pin a cell to follow its score.")
