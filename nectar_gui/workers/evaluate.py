@@ -17,15 +17,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
-from PySide6.QtCore import QObject, QThread, Signal, Slot
+from PySide6.QtCore import QObject, Signal, Slot
 
 from nectar_gui.core.evaluation.records import (
     EvaluationCancelled,
     EvaluationError,
     StepEvaluation,
 )
+from nectar_gui.workers.jobs import JobRunner
 
 #: Longest side of the per-image thumbnails the table draws.
 THUMB_SIZE = 96
@@ -154,82 +154,27 @@ class EvaluateWorker(QObject):
             self.finished.emit(EvalEnd(request.job, "best", outcome))
 
 
-class EvaluateRunner(QObject):
-    """The UI thread's handle on the worker: numbered jobs, cancel, shutdown.
+class EvaluateRunner(JobRunner):
+    """The UI thread's handle on the worker: numbered jobs ("evaluate", "best"), cancel
+    (before the next image), shutdown — see ``JobRunner``."""
 
-    The thread starts on the first job. ``busy_changed`` fires with True when a job is
-    queued while idle and with False once every queued job has finished.
-    """
-
-    busy_changed = Signal(bool)
     _evaluate_requested = Signal(object)  # EvaluateJob
     _best_requested = Signal(object)  # BestJob
 
     def __init__(self, parent: QObject | None = None) -> None:
-        super().__init__(parent)
-        self.worker = EvaluateWorker()
-        self._thread: QThread | None = None
-        self._job = 0
-        self._pending: set[int] = set()
+        self.worker: EvaluateWorker
+        super().__init__(EvaluateWorker(), "evaluate", parent)
         self._evaluate_requested.connect(self.worker.evaluate)
         self._best_requested.connect(self.worker.choose_best)
-        self.worker.finished.connect(self._on_worker_finished)
-
-    @property
-    def busy(self) -> bool:
-        return bool(self._pending)
 
     def evaluate(self, run_dir: Path, steps: Sequence[int], split: str, *,
                  limit: int | None = None, device: str = "auto") -> int:
         """Queue an evaluation of ``steps``; returns its job number."""
-        return self._submit(self._evaluate_requested, lambda job: EvaluateJob(
+        return self._submit("evaluate", self._evaluate_requested, lambda job: EvaluateJob(
             job, Path(run_dir), tuple(steps), split, limit, device))
 
     def choose_best(self, run_dir: Path, evaluations: Sequence[StepEvaluation],
                     metric: str | None) -> int:
         """Queue writing BEST for the best of ``evaluations``; returns its job number."""
-        return self._submit(self._best_requested, lambda job: BestJob(
+        return self._submit("best", self._best_requested, lambda job: BestJob(
             job, Path(run_dir), tuple(evaluations), metric))
-
-    def cancel(self) -> None:
-        """Stop every evaluation asked for so far, before its next image."""
-        self.worker.cancel_through = self._job
-
-    def shutdown(self, timeout_ms: int = 60_000) -> bool:
-        """Cancel, end the thread and join it (closing the window). True once it ended."""
-        self.cancel()
-        thread = self._thread
-        if thread is None:
-            return True
-        thread.quit()
-        ended = bool(thread.wait(timeout_ms))
-        if ended:
-            self._thread = None
-            self._pending.clear()
-        return ended
-
-    def _submit(self, signal: Any, make: Any) -> int:
-        self._start_thread()
-        self._job += 1
-        was_busy = self.busy
-        self._pending.add(self._job)
-        signal.emit(make(self._job))
-        if not was_busy:
-            self.busy_changed.emit(True)
-        return self._job
-
-    def _start_thread(self) -> None:
-        if self._thread is not None:
-            return
-        thread = QThread()
-        thread.setObjectName("evaluate")
-        self.worker.moveToThread(thread)
-        self._thread = thread
-        thread.start()
-
-    @Slot(object)
-    def _on_worker_finished(self, end: EvalEnd) -> None:
-        if end.job in self._pending:
-            self._pending.discard(end.job)
-            if not self._pending:
-                self.busy_changed.emit(False)

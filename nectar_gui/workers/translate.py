@@ -16,14 +16,15 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
-from PySide6.QtCore import QObject, QThread, Signal, Slot
+from PySide6.QtCore import QObject, Signal, Slot
 from PySide6.QtGui import QImage
 
 from nectar_gui.core.translate.info import GeneratorInfo, TranslateError, TranslationCancelled
 from nectar_gui.workers.image_files import as_hwc, make_levels
+from nectar_gui.workers.jobs import JobRunner
 from nectar_gui.workers.translate_batch import BatchRequest, run_batch
 
 if TYPE_CHECKING:
@@ -210,38 +211,22 @@ class TranslateWorker(QObject):
         return self.translator
 
 
-class TranslateRunner(QObject):
-    """The UI thread's handle on the worker: numbered requests, cancel, shutdown.
+class TranslateRunner(JobRunner):
+    """The UI thread's handle on the worker: numbered requests ("load", "translate",
+    "batch", "devices"), cancel (at the next tile or file), shutdown — see ``JobRunner``."""
 
-    The thread starts on the first request. ``busy_changed`` fires with True when a
-    job is queued while idle and with False once every queued job has finished.
-    """
-
-    busy_changed = Signal(bool)  # any job queued or running
     _probe_requested = Signal(object)  # int
     _load_requested = Signal(object)  # LoadRequest
     _translate_requested = Signal(object)  # TranslateRequest
     _batch_requested = Signal(object)  # BatchJob
 
     def __init__(self, parent: QObject | None = None) -> None:
-        super().__init__(parent)
-        self.worker = TranslateWorker()
-        self._thread: QThread | None = None
-        self._job = 0
-        self._pending: dict[int, str] = {}
+        self.worker: TranslateWorker
+        super().__init__(TranslateWorker(), "translate", parent)
         self._probe_requested.connect(self.worker.probe_devices)
         self._load_requested.connect(self.worker.load)
         self._translate_requested.connect(self.worker.translate)
         self._batch_requested.connect(self.worker.batch)
-        self.worker.finished.connect(self._on_worker_finished)
-
-    @property
-    def busy(self) -> bool:
-        return bool(self._pending)
-
-    def running_kinds(self) -> set[str]:
-        """Kinds of the queued or running jobs ("load", "translate", "batch", "devices")."""
-        return set(self._pending.values())
 
     def probe_devices(self) -> int:
         return self._submit("devices", self._probe_requested, lambda job: job)
@@ -260,44 +245,5 @@ class TranslateRunner(QObject):
     def batch(self, request: BatchRequest) -> int:
         return self._submit("batch", self._batch_requested, lambda job: BatchJob(job, request))
 
-    def cancel(self) -> None:
-        """Stop every translation asked for so far, at its next tile or file."""
-        self.worker.cancel_through = self._job
-
-    def shutdown(self, timeout_ms: int = 60_000) -> bool:
-        """Cancel, end the thread and join it (closing the window). True once it ended."""
-        self.cancel()
-        thread = self._thread
-        if thread is None:
-            return True
-        thread.quit()
-        ended = bool(thread.wait(timeout_ms))
-        if ended:
-            self._thread = None
-            self.worker.translator = None  # free the model now, not at exit
-            self._pending.clear()
-        return ended
-
-    def _submit(self, kind: str, signal: Any, make: Any) -> int:
-        self._start_thread()
-        self._job += 1
-        was_busy = self.busy
-        self._pending[self._job] = kind
-        signal.emit(make(self._job))
-        if not was_busy:
-            self.busy_changed.emit(True)
-        return self._job
-
-    def _start_thread(self) -> None:
-        if self._thread is not None:
-            return
-        thread = QThread()
-        thread.setObjectName("translate")
-        self.worker.moveToThread(thread)
-        self._thread = thread
-        thread.start()
-
-    @Slot(object)
-    def _on_worker_finished(self, end: JobEnd) -> None:
-        if self._pending.pop(end.job, None) is not None and not self._pending:
-            self.busy_changed.emit(False)
+    def _after_shutdown(self) -> None:
+        self.worker.translator = None  # free the model now, not at exit
