@@ -38,6 +38,25 @@ PAIRED_METRICS: tuple[str, ...] = ("l1", "psnr", "ssim")
 UNPAIRED_METRICS: tuple[str, ...] = ("cycle_l1_a", "cycle_l1_b", "d_score_a", "d_score_b")
 #: Metrics where a larger value is better (the others: smaller is better).
 HIGHER_IS_BETTER: frozenset[str] = frozenset({"psnr", "ssim", "d_score_a", "d_score_b"})
+#: Each metric's name for people (unit included): one wording for every view and report.
+METRIC_NAMES: dict[str, str] = {
+    "psnr": "PSNR (dB)", "ssim": "SSIM", "l1": "L1 distance",
+    "cycle_l1": "Cycle L1 (mean)", "cycle_l1_a": "Cycle L1 A→B→A",
+    "cycle_l1_b": "Cycle L1 B→A→B", "d_score_a": "D_A's score of fake A",
+    "d_score_b": "D_B's score of fake B",
+}
+
+
+def metric_name(metric: str) -> str:
+    """A metric's name for people ("PSNR (dB)"); an unknown key as it is."""
+    return METRIC_NAMES.get(metric, metric)
+
+
+def better_direction(metric: str) -> str:
+    """"higher is better" or "lower is better": what a user needs to read the number."""
+    return "higher is better" if metric in HIGHER_IS_BETTER else "lower is better"
+
+
 #: Metrics a checkpoint can be ranked by, per kind; the first is the default.
 RANKING_METRICS: dict[str, tuple[str, ...]] = {
     "paired": ("psnr", "ssim", "l1"),

@@ -13,7 +13,8 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QLabel, QPushButton, QSizePolicy, QVBoxLayout, QWidget
 
 from nectar_gui.core.evaluation.best import BestMark
-from nectar_gui.ui.evaluate.metrics import format_value, metric_label
+from nectar_gui.core.evaluation.records import metric_name
+from nectar_gui.ui.evaluate.metrics import format_value
 
 _HOW = {"user": "marked by hand", "eval": "chosen by evaluation",
         "validation": "chosen by validation during training"}
@@ -25,9 +26,9 @@ def describe_best(mark: BestMark | None) -> str:
         return ("<span style='color:gray'>No best checkpoint is marked yet: Translate and "
                 "export use the latest one.</span>")
     how = _HOW.get(mark.by or "", f"chosen by {escape(mark.by)}" if mark.by else "")
-    value = (f", {escape(metric_label(mark.metric))} {format_value(mark.value)}"
+    value = (f", {escape(metric_name(mark.metric))} {format_value(mark.value)}"
              if mark.metric and mark.value is not None else
-             f", by {escape(metric_label(mark.metric))}" if mark.metric else "")
+             f", by {escape(metric_name(mark.metric))}" if mark.metric else "")
     tail = f" — {how}{value}" if how or value else ""
     return f"<b>★ BEST: step {mark.step:,}</b>{tail}"
 
@@ -67,7 +68,7 @@ class BestPanel(QWidget):
         self.mark_button.setText(f"Mark step {step:,} as best" if step is not None
                                  else "Mark as best")
         self.mark_button.setEnabled(step is not None and not busy)
-        label = metric_label(metric) if metric else "a metric"
+        label = metric_name(metric) if metric else "a metric"
         self.auto_button.setText(f"Pick the best by {label}")
         self.auto_button.setToolTip(
             f"Mark the evaluated checkpoint with the best mean {label} as BEST "

@@ -24,7 +24,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from nectar_gui.ui.evaluate.metrics import format_value, metric_label, metric_tip
+from nectar_gui.core.evaluation.records import metric_name
+from nectar_gui.ui.evaluate.metrics import format_value, metric_tip
 
 _STEP = Qt.ItemDataRole.UserRole
 
@@ -101,7 +102,7 @@ class CheckpointList(QWidget):
 
     def set_means(self, means: dict[int, float], metric: str) -> None:
         """Column 2: each evaluated checkpoint's mean ``metric`` ("" where not evaluated)."""
-        self.tree.headerItem().setText(1, metric_label(metric))
+        self.tree.headerItem().setText(1, metric_name(metric))
         self.tree.headerItem().setToolTip(1, metric_tip(metric) + " (mean over the images)")
         for item in self._items():
             value = means.get(int(item.data(0, _STEP)), math.nan)

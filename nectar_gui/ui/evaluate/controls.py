@@ -18,8 +18,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from nectar_gui.core.evaluation.records import metric_name
 from nectar_gui.core.translate.info import RunCheckpoints
-from nectar_gui.ui.evaluate.metrics import metric_label, metric_tip
+from nectar_gui.ui.evaluate.metrics import metric_tip
 from nectar_gui.ui.widgets.flow_layout import FlowLayout, flow_group
 
 SPLIT_NAMES = {"val": "val (validation)", "test": "test"}
@@ -163,7 +164,7 @@ class ControlBar(QWidget):
         combo.blockSignals(True)
         combo.clear()
         for name in names:
-            combo.addItem(metric_label(name), name)
+            combo.addItem(metric_name(name), name)
             combo.setItemData(combo.count() - 1, metric_tip(name),
                               Qt.ItemDataRole.ToolTipRole)
         combo.setCurrentIndex(max(0, combo.findData(current)))

@@ -6,38 +6,26 @@ import math
 
 from PySide6.QtCore import Qt
 
-from nectar_gui.core.evaluation.records import HIGHER_IS_BETTER
-
-METRIC_LABELS = {
-    "psnr": "PSNR (dB)", "ssim": "SSIM", "l1": "L1",
-    "cycle_l1": "Cycle L1", "cycle_l1_a": "Cycle L1 A→B→A", "cycle_l1_b": "Cycle L1 B→A→B",
-    "d_score_a": "D_A score", "d_score_b": "D_B score",
-}
+from nectar_gui.core.evaluation.records import HIGHER_IS_BETTER, better_direction, metric_name
 
 #: Narrow column titles for the table (the tooltip says the rest).
-COLUMN_TITLES = {"psnr": "PSNR", "cycle_l1": "Cycle L1", "cycle_l1_a": "Cycle A",
+COLUMN_TITLES = {"psnr": "PSNR", "l1": "L1", "cycle_l1": "Cycle L1", "cycle_l1_a": "Cycle A",
                  "cycle_l1_b": "Cycle B", "d_score_a": "D_A", "d_score_b": "D_B"}
 
 
 def column_title(name: str) -> str:
     """A narrow table column title ("Cycle A"), so the pictures fit beside the numbers."""
-    return COLUMN_TITLES.get(name, metric_label(name))
-
-
-def metric_label(name: str) -> str:
-    """Short column / axis name ("PSNR (dB)")."""
-    return METRIC_LABELS.get(name, name)
+    return COLUMN_TITLES.get(name, metric_name(name))
 
 
 def metric_tip(name: str) -> str:
     """Which way is better, for a tooltip: the arrow a user needs to read a number."""
-    better = "higher is better" if name in HIGHER_IS_BETTER else "lower is better"
-    return f"{metric_label(name)}: {better}"
+    return f"{metric_name(name)}: {better_direction(name)}"
 
 
 def axis_title(name: str) -> str:
     """A short axis title with the better direction as an arrow ("PSNR (dB) ↑")."""
-    return f"{metric_label(name)} {'↑' if name in HIGHER_IS_BETTER else '↓'}"
+    return f"{metric_name(name)} {'↑' if name in HIGHER_IS_BETTER else '↓'}"
 
 
 def worst_first_order(name: str) -> Qt.SortOrder:

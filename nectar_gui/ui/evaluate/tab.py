@@ -24,6 +24,7 @@ from nectar_gui.core.evaluation.records import (
     ImageResult,
     StepEvaluation,
     default_ranking_metric,
+    metric_name,
     ranking_value,
 )
 from nectar_gui.core.formatting import format_duration
@@ -31,7 +32,6 @@ from nectar_gui.core.translate.info import RunCheckpoints
 from nectar_gui.ui.evaluate.best import BestPanel
 from nectar_gui.ui.evaluate.checkpoints import CheckpointList
 from nectar_gui.ui.evaluate.controls import ControlBar
-from nectar_gui.ui.evaluate.metrics import metric_label
 from nectar_gui.ui.evaluate.plot import MetricPlot
 from nectar_gui.ui.evaluate.progress import ProgressStrip
 from nectar_gui.ui.evaluate.requests import inspect_request
@@ -279,7 +279,7 @@ class EvaluateTab(QWidget):
     def _on_worker_best_marked(self, mark: BestMark) -> None:
         self._set_best(mark)
         self.strip.idle(f"Step {mark.step:,} is now the best checkpoint by "
-                        f"{metric_label(mark.metric or '')}.")
+                        f"{metric_name(mark.metric or '')}.")
 
     def _set_best(self, mark: BestMark) -> None:
         if self.run is None:

@@ -18,6 +18,7 @@ from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView, QWidge
 from nectar_gui.core.evaluation.records import (
     ImageResult,
     StepEvaluation,
+    metric_name,
     metric_names,
     ranking_value,
 )
@@ -25,7 +26,6 @@ from nectar_gui.core.sample_grid import to_rgb
 from nectar_gui.ui.evaluate.metrics import (
     column_title,
     format_value,
-    metric_label,
     metric_tip,
     worst_first_order,
 )
@@ -168,7 +168,7 @@ class ResultsModel(QAbstractTableModel):
         return self._pixmaps[result.name]
 
     def _tooltip(self, result: ImageResult) -> str:
-        values = ", ".join(f"{metric_label(m)} {format_value(result.metrics.get(m, math.nan))}"
+        values = ", ".join(f"{metric_name(m)} {format_value(result.metrics.get(m, math.nan))}"
                            for m in metric_names(self.evaluation.kind)) if self.evaluation else ""
         return f"{result.a_path}\n{values}\nDouble-click to open it in the Inspector"
 
@@ -229,5 +229,5 @@ def caption(step: int | None, evaluation: StepEvaluation | None, split: str,
                 f"Evaluate ticked.")
     mean = format_value(ranking_value(evaluation.mean, metric))
     return (f"<b>Step {step:,}</b> on {len(evaluation.images)} {evaluation.split} images · "
-            f"mean {metric_label(metric)} {mean} · worst first; double-click an image to "
+            f"mean {metric_name(metric)} {mean} · worst first; double-click an image to "
             f"inspect it with this checkpoint's D")

@@ -17,7 +17,13 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QComboBox, QLabel, QVBoxLayout, QWidget
 
 from nectar_gui.core.evaluation.best import BestMark
-from nectar_gui.core.evaluation.records import HIGHER_IS_BETTER, ValidationRecord
+from nectar_gui.core.evaluation.records import (
+    HIGHER_IS_BETTER,
+    METRIC_NAMES,
+    ValidationRecord,
+    better_direction,
+    metric_name,
+)
 from nectar_gui.core.training.reports import ValidationReport
 from nectar_gui.ui.widgets.flow_layout import FlowLayout
 from nectar_gui.ui.widgets.plots.colours import (
@@ -28,21 +34,14 @@ from nectar_gui.ui.widgets.plots.colours import (
 )
 from nectar_gui.ui.widgets.plots.items import LossAxis, StepAxis
 
-METRIC_TITLES = {
-    "psnr": "PSNR (dB)", "ssim": "SSIM", "l1": "L1 distance",
-    "cycle_l1": "Cycle L1 (mean)", "cycle_l1_a": "Cycle L1, A→B→A",
-    "cycle_l1_b": "Cycle L1, B→A→B", "d_score_a": "D_A's score of fake A",
-    "d_score_b": "D_B's score of fake B",
-}
-METRIC_ORDER = tuple(METRIC_TITLES)
+METRIC_ORDER = tuple(METRIC_NAMES)
 EMPTY_TEXT = ("No validation yet. The validation images are measured at every checkpoint "
               "(logging.validate_every_steps) and at the end of the run.")
 
 
 def metric_title(name: str) -> str:
     """A metric's name for people, with its unit and which way is better."""
-    better = "higher is better" if name in HIGHER_IS_BETTER else "lower is better"
-    return f"{METRIC_TITLES.get(name, name)} — {better}"
+    return f"{metric_name(name)} — {better_direction(name)}"
 
 
 class ValidationPlot(ThemedPlots):
@@ -146,7 +145,7 @@ class ValidationPlot(ThemedPlots):
             return
         values = np.array([self._points[s].get(metric, math.nan) for s in steps], float)
         self.curve.setData(np.array(steps, float), values, connect="finite")
-        self.plot.setLabel("left", METRIC_TITLES.get(metric, metric))
+        self.plot.setLabel("left", metric_name(metric))
         star = self.starred_step()
         star_value = self._points[star].get(metric, math.nan) if star is not None else math.nan
         self.star.setData([star] if math.isfinite(star_value) else [],
@@ -173,7 +172,7 @@ class ValidationPlot(ThemedPlots):
         self.metric_combo.blockSignals(True)
         self.metric_combo.clear()
         for name in names:
-            self.metric_combo.addItem(METRIC_TITLES.get(name, name), name)
+            self.metric_combo.addItem(metric_name(name), name)
         index = names.index(current) if current in names else 0
         self.metric_combo.setCurrentIndex(index if names else -1)
         self.metric_combo.blockSignals(False)
