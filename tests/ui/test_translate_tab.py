@@ -325,9 +325,11 @@ def test_last_model_and_view_mode_come_back(qtbot: QtBot, workspace: Path, tmp_p
     first.settings.sync()
 
     second = _make_tab(qtbot, workspace, tmp_path / "s.ini")
-    qtbot.waitUntil(lambda: second.info is not None, timeout=TIMEOUT)
+    # The model loads on the worker thread and the run list fills on another, in either
+    # order; the picker shows step 4 once both have come back.
+    qtbot.waitUntil(lambda: second.info is not None and second.picker.current_step() == 4,
+                    timeout=TIMEOUT)
     assert second.info.step == 4 and second.compare.mode() == "split"
-    assert second.picker.current_step() == 4
     assert second.shutdown(TIMEOUT)
 
 
