@@ -62,7 +62,8 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-a
 
 def cmd_eval(args: argparse.Namespace) -> int:
     """Evaluate the chosen checkpoints; returns the exit status."""
-    from nectar_gui.core.evaluation.evaluate import checkpoint_steps, mark_best
+    from nectar_gui.core.evaluation.best import mark_best
+    from nectar_gui.core.evaluation.evaluate import checkpoint_steps
 
     if args.limit is not None and args.limit < 1:
         raise CliError("--limit must be at least 1")

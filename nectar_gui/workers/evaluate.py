@@ -142,7 +142,7 @@ class EvaluateWorker(QObject):
     def choose_best(self, request: BestJob) -> None:
         outcome = "failed"
         try:
-            from nectar_gui.core.evaluation.evaluate import mark_best
+            from nectar_gui.core.evaluation.best import mark_best
 
             self.best_marked.emit(mark_best(request.run_dir, request.evaluations,
                                             request.metric, by="eval"))

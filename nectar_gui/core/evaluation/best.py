@@ -14,11 +14,20 @@ from __future__ import annotations
 import json
 import math
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from nectar_gui.core.rundir import TMP_PREFIX, checkpoint_networks
+from nectar_gui.core.evaluation.records import (
+    RANKING_METRICS,
+    EvaluationError,
+    StepEvaluation,
+    default_ranking_metric,
+    is_better,
+    ranking_value,
+)
+from nectar_gui.core.rundir import TMP_PREFIX, RunPaths, checkpoint_networks
 
 BEST = "BEST"
 
@@ -121,3 +130,31 @@ def best_note(checkpoint: Path) -> str:
         return ""
     how = f" ({mark.metric} {mark.value:.4g})" if mark.metric and mark.value is not None else ""
     return f", the run's best checkpoint{how}"
+
+
+def best_of(evaluations: Sequence[StepEvaluation], metric: str | None = None
+            ) -> tuple[StepEvaluation, str]:
+    """The best evaluation by ``metric`` (default: PSNR paired, cycle L1 unpaired)."""
+    if not evaluations:
+        raise EvaluationError("No evaluated checkpoint to choose the best from")
+    kind = evaluations[0].kind
+    metric = metric or default_ranking_metric(kind)
+    if metric not in RANKING_METRICS[kind]:
+        raise EvaluationError(f"Cannot rank {kind} evaluations by {metric!r}; choose one "
+                              f"of: {', '.join(RANKING_METRICS[kind])}")
+    best: StepEvaluation | None = None
+    for ev in evaluations:
+        if best is None or is_better(metric, ranking_value(ev.mean, metric),
+                                     ranking_value(best.mean, metric)):
+            best = ev
+    assert best is not None
+    return best, metric
+
+
+def mark_best(run_dir: Path, evaluations: Sequence[StepEvaluation], metric: str | None = None,
+              *, by: str = "eval") -> BestMark:
+    """Write ``checkpoints/BEST`` for the best of ``evaluations``; returns what it says."""
+    best, metric = best_of(evaluations, metric)
+    value = ranking_value(best.mean, metric)
+    write_best(RunPaths(Path(run_dir)).checkpoints, best.step, metric=metric, value=value, by=by)
+    return BestMark(step=best.step, metric=metric, value=value, by=by)

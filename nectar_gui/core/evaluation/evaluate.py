@@ -10,7 +10,6 @@ cancel callable so a worker thread can drive it. Every failure a user can cause 
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -18,7 +17,6 @@ from PIL import Image
 from torch import nn
 
 from nectar_gui.core.checkpoints import CheckpointError, load_checkpoint
-from nectar_gui.core.evaluation.best import BestMark, write_best
 from nectar_gui.core.evaluation.engine import (
     Cancel,
     EvalNets,
@@ -28,12 +26,8 @@ from nectar_gui.core.evaluation.engine import (
 )
 from nectar_gui.core.evaluation.items import EvalItem, eval_set
 from nectar_gui.core.evaluation.records import (
-    RANKING_METRICS,
     EvaluationError,
     StepEvaluation,
-    default_ranking_metric,
-    is_better,
-    ranking_value,
 )
 from nectar_gui.core.models.from_config import discriminator_for, generator_for
 from nectar_gui.core.rundir import RunPaths, RunReader, complete_checkpoints
@@ -129,31 +123,3 @@ def _saver(folder: Path) -> OnGenerated:
             tmp.unlink(missing_ok=True)
 
     return save
-
-
-def best_of(evaluations: Sequence[StepEvaluation], metric: str | None = None
-            ) -> tuple[StepEvaluation, str]:
-    """The best evaluation by ``metric`` (default: PSNR paired, cycle L1 unpaired)."""
-    if not evaluations:
-        raise EvaluationError("No evaluated checkpoint to choose the best from")
-    kind = evaluations[0].kind
-    metric = metric or default_ranking_metric(kind)
-    if metric not in RANKING_METRICS[kind]:
-        raise EvaluationError(f"Cannot rank {kind} evaluations by {metric!r}; choose one "
-                              f"of: {', '.join(RANKING_METRICS[kind])}")
-    best: StepEvaluation | None = None
-    for ev in evaluations:
-        if best is None or is_better(metric, ranking_value(ev.mean, metric),
-                                     ranking_value(best.mean, metric)):
-            best = ev
-    assert best is not None
-    return best, metric
-
-
-def mark_best(run_dir: Path, evaluations: Sequence[StepEvaluation], metric: str | None = None,
-              *, by: str = "eval") -> BestMark:
-    """Write ``checkpoints/BEST`` for the best of ``evaluations``; returns what it says."""
-    best, metric = best_of(evaluations, metric)
-    value = ranking_value(best.mean, metric)
-    write_best(RunPaths(Path(run_dir)).checkpoints, best.step, metric=metric, value=value, by=by)
-    return BestMark(step=best.step, metric=metric, value=value, by=by)
