@@ -1,4 +1,5 @@
-"""``nectar eval``: measure a run's checkpoints on its val or test images.
+"""``nectar eval``: measure a run's checkpoints on its val or test images (or a loose
+generator file, such as a reference ``latest_net_G.pth``, on the paired images of --data).
 
 With ``--json`` every evaluated step prints one JSON document on its own line::
 
@@ -38,7 +39,9 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-a
                        description="Evaluate a run's checkpoints: L1, PSNR and SSIM against "
                        "the targets (paired data), or cycle L1 and D's score (unpaired), "
                        "on each image at its own size.")
-    e.add_argument("run", type=Path, metavar="RUN", help="the run folder")
+    e.add_argument("run", type=Path, metavar="RUN", help="the run folder, or a generator "
+                   "file (a reference .pth, .safetensors or Nectar .onnx) with --data DIR "
+                   "holding paired images")
     which = e.add_mutually_exclusive_group()
     which.add_argument("--step", type=int, help="the checkpoint step (default: the latest)")
     which.add_argument("--all", action="store_true", help="every checkpoint of the run")
@@ -67,6 +70,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
     if args.limit is not None and args.limit < 1:
         raise CliError("--limit must be at least 1")
+    if args.run.is_file():
+        return _eval_file(args)
     steps = _steps(args, checkpoint_steps(args.run))
     split = args.split or _default_split(args)
     info = sys.stderr if args.json else sys.stdout
@@ -87,6 +92,28 @@ def cmd_eval(args: argparse.Namespace) -> int:
         print(f"Marked step {mark.step} as the best checkpoint by {mark.metric} "
               f"({mark.value:.4g}); translate, export and Ask D now use it by default",
               file=info, flush=True)
+    return 0
+
+
+def _eval_file(args: argparse.Namespace) -> int:
+    """A loose generator file: one evaluation on the paired images of ``--data``."""
+    from nectar_gui.core.data.layouts import split_names
+
+    if args.data is None:
+        raise CliError(f"{args.run.name} is a generator file, which does not say where its "
+                       f"dataset is: pass the folder of paired images with --data DIR")
+    for flag, given in (("--all", args.all), ("--step", args.step is not None),
+                        ("--mark-best", args.mark_best is not None)):
+        if given:
+            raise CliError(f"{flag} needs a run folder; {args.run.name} is one generator "
+                           f"file")
+    found = split_names(args.data)
+    split = args.split or ("test" if "val" not in found and "test" in found else "val")
+    result = _evaluate(args, 0, split, save_dir=args.save_images)
+    if args.json:
+        print(json.dumps(result.to_json(), allow_nan=False), flush=True)
+    else:
+        print(_summary(result).replace("step 0", args.run.name, 1), flush=True)
     return 0
 
 
@@ -129,10 +156,19 @@ def _save_dir(args: argparse.Namespace, step: int, count: int) -> Path | None:
 
 def _evaluate(args: argparse.Namespace, step: int, split: str, save_dir: Path | None
               ) -> StepEvaluation:
-    from nectar_gui.core.evaluation.evaluate import evaluate_checkpoint
+    from nectar_gui.core.evaluation.evaluate import (
+        evaluate_checkpoint,
+        evaluate_generator_file,
+    )
 
-    progress = _progress(f"step {step}") if sys.stderr.isatty() else None
+    is_file = args.run.is_file()
+    progress = (_progress(args.run.name if is_file else f"step {step}")
+                if sys.stderr.isatty() else None)
     try:
+        if is_file:
+            return evaluate_generator_file(args.run, args.data, split, args.limit,
+                                           device=args.device, progress=progress,
+                                           thumb_size=0, save_dir=save_dir)
         return evaluate_checkpoint(args.run, step, split, args.limit, device=args.device,
                                    data_root=args.data, progress=progress, thumb_size=0,
                                    save_dir=save_dir)

@@ -142,3 +142,49 @@ def test_clear_errors(paired_run: Path, tmp_path: Path, capsys: pytest.CaptureFi
     meta = foreign / "checkpoints" / "00000004" / "meta.json"
     meta.write_text(json.dumps({**json.loads(meta.read_text()), "format": "other"}))
     error_line(run_cli(capsys, "eval", foreign, "--step", "4"), "not a Nectar checkpoint")
+
+
+def test_a_reference_pth_is_measured_on_the_paired_images_of_data(
+        paired_run: Path, capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    from tests.tiny_generators import reference_pth
+
+    pth = reference_pth(tmp_path / "latest_net_G.pth")
+    data = paired_run.parent / "data"
+    status, out, _ = run_cli(capsys, "eval", pth, "--data", data, "--json",
+                             "--save-images", tmp_path / "out")
+    assert status == 0
+    (doc,) = _documents(out)
+    assert doc["step"] == 0 and doc["split"] == "val"
+    assert [i["name"] for i in doc["images"]] == ["0000", "0001", "odd"]
+    # The numbers are those of the file's own translation against each target.
+    generated = np.asarray(Image.open(tmp_path / "out" / "odd.png"))
+    whole = np.asarray(Image.open(data / "val" / "odd.png"))
+    expected = paired_metrics(generated, whole[:, 45:90])
+    assert doc["images"][2]["psnr"] == pytest.approx(expected["psnr"], abs=1e-9)
+    status, out, _ = run_cli(capsys, "eval", pth, "--data", data, "--limit", "1")
+    assert status == 0 and out.startswith("latest_net_G.pth, 1 val images: l1 ")
+
+
+@pytest.mark.parametrize(("extra", "said"), [
+    ((), "pass the folder of paired images with --data DIR"),
+    (("--all",), "--all needs a run folder"),
+    (("--mark-best",), "--mark-best needs a run folder"),
+])
+def test_a_generator_file_says_what_it_needs(
+        paired_run: Path, capsys: pytest.CaptureFixture[str], tmp_path: Path,
+        extra: tuple[str, ...], said: str) -> None:
+    from tests.tiny_generators import reference_pth
+
+    pth = reference_pth(tmp_path / "g.pth")
+    data = () if not extra else ("--data", paired_run.parent / "data")
+    error_line(run_cli(capsys, "eval", pth, *data, *extra), said)
+
+
+def test_a_generator_file_on_unpaired_data_is_refused(
+        capsys: pytest.CaptureFixture[str], tmp_path: Path,
+        unpaired_data: Path) -> None:
+    from tests.tiny_generators import reference_pth
+
+    pth = reference_pth(tmp_path / "g.pth")
+    error_line(run_cli(capsys, "eval", pth, "--data", unpaired_data, "--split", "train"),
+               "holds unpaired folders", "a generator file is measured against paired targets")

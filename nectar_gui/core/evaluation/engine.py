@@ -95,10 +95,13 @@ def translator_for(nets: EvalNets) -> Translator:
 
 def evaluate_set(nets: EvalNets, images: EvalSet, *, progress: Progress | None = None,
                  cancel: Cancel | None = None, thumb_size: int = 0,
-                 on_generated: OnGenerated | None = None) -> StepEvaluation:
+                 on_generated: OnGenerated | None = None,
+                 translator: Translator | None = None) -> StepEvaluation:
     """Evaluate every item of ``images``; per-image results and their means.
 
     Args:
+        translator: translates instead of ``nets.generators`` (a loose generator file,
+            which has no run config; paired data only, as it has no D).
         progress: called with (images done, images in all) after each image.
         cancel: polled before each image; True raises :class:`EvaluationCancelled`.
         thumb_size: longest side of the thumbnails kept per image (0: none).
@@ -112,7 +115,7 @@ def evaluate_set(nets: EvalNets, images: EvalSet, *, progress: Progress | None =
     all_nets = [*nets.generators.values(), *nets.discriminators.values()]
     results = []
     with eval_mode(all_nets):
-        translator = translator_for(nets)
+        translator = translator or translator_for(nets)
         for done, item in enumerate(images.items):
             if cancel is not None and cancel():
                 raise EvaluationCancelled(f"evaluation cancelled after {done} images")

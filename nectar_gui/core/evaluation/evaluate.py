@@ -13,10 +13,12 @@ import os
 from pathlib import Path
 
 import numpy as np
+import torch
 from PIL import Image
 from torch import nn
 
 from nectar_gui.core.checkpoints import CheckpointError, load_checkpoint
+from nectar_gui.core.config import parse_config
 from nectar_gui.core.evaluation.engine import (
     Cancel,
     EvalNets,
@@ -33,7 +35,7 @@ from nectar_gui.core.models.from_config import discriminator_for, generator_for
 from nectar_gui.core.rundir import RunPaths, RunReader, complete_checkpoints
 from nectar_gui.core.runtime import DeviceError, resolve_device
 from nectar_gui.core.translate.info import TranslateError
-from nectar_gui.core.translate.loading import checkpoint_config
+from nectar_gui.core.translate.loading import checkpoint_config, open_translator
 
 # Checkpoint network names per model kind, by role.
 _GENERATORS = {"pix2pix": {"AtoB": "G"}, "cyclegan": {"AtoB": "G_A", "BtoA": "G_B"}}
@@ -108,6 +110,45 @@ def evaluate_checkpoint(run_dir: Path, step: int, split: str = "val", limit: int
     saver = _saver(Path(save_dir)) if save_dir is not None else None
     return evaluate_set(nets, images, progress=progress, cancel=cancel,
                         thumb_size=thumb_size, on_generated=saver)
+
+
+def evaluate_generator_file(path: Path, data_root: Path, split: str = "val",
+                            limit: int | None = None, *, device: str = "auto",
+                            progress: Progress | None = None, cancel: Cancel | None = None,
+                            thumb_size: int = 128, save_dir: Path | None = None
+                            ) -> StepEvaluation:
+    """Evaluate a loose generator file (a reference ``.pth``, ``.safetensors`` or Nectar
+    ``.onnx``) on the paired images of ``data_root``'s ``split``.
+
+    Such a file carries no run config and no discriminator, so the dataset is named by
+    the caller and only paired data can be measured (L1, PSNR, SSIM against the
+    targets). The result's step is 0: the file does not say how long it trained.
+
+    Raises:
+        EvaluationError: the file or the dataset cannot be used; the message says why.
+        EvaluationCancelled: ``cancel()`` returned True.
+    """
+    try:
+        translator = open_translator(Path(path), device=device)
+    except TranslateError as exc:
+        raise EvaluationError(str(exc)) from None
+    info = translator.info
+    if "AtoB" not in info.directions:
+        raise EvaluationError(f"{Path(path).name} has no A→B generator to evaluate")
+    config = parse_config({"model": {"kind": "pix2pix", "input_nc": info.input_nc,
+                                     "output_nc": info.output_nc},
+                           "data": {"root": str(data_root)}})
+    try:
+        images = eval_set(config, split, limit)
+    except EvaluationError as exc:
+        raise EvaluationError(str(exc).replace("a pix2pix run", "a generator file")) from None
+    if not images.items:
+        raise EvaluationError(f"The {split} split of {images.root} has no images")
+    nets = EvalNets(config=config, generators={}, discriminators={},
+                    device=torch.device("cpu"), step=0)  # no D: the device goes unused
+    saver = _saver(Path(save_dir)) if save_dir is not None else None
+    return evaluate_set(nets, images, progress=progress, cancel=cancel,
+                        thumb_size=thumb_size, on_generated=saver, translator=translator)
 
 
 def _saver(folder: Path) -> OnGenerated:
