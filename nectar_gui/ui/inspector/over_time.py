@@ -71,7 +71,7 @@ class ProbeOverTime(QObject):
         self._image: Path | None = None
         self._records: dict[int, SampleRecord] = {}
         self._total = 0
-        self._scratch = tempfile.TemporaryDirectory(prefix="nectar-probe-")
+        self._scratch: tempfile.TemporaryDirectory[str] | None = None  # made when needed
         self.source = ""  # what is being followed, in words
 
     def start(self, run_dir: Path) -> str | None:
@@ -99,6 +99,8 @@ class ProbeOverTime(QObject):
         image = first_sample_input(run_dir)
         if image is None:
             return None
+        if self._scratch is None:
+            self._scratch = tempfile.TemporaryDirectory(prefix="nectar-probe-")
         path = Path(self._scratch.name) / "first_sample_A.png"
         Image.fromarray(image.squeeze(-1) if image.shape[-1] == 1 else image).save(path)
         return path
@@ -111,7 +113,9 @@ class ProbeOverTime(QObject):
         """Stop after the job in progress and join the judge thread."""
         self._queue = []
         self.runner.shutdown()
-        self._scratch.cleanup()
+        if self._scratch is not None:
+            self._scratch.cleanup()
+            self._scratch = None
 
     def _on_runner_loaded(self, _info: object) -> None:
         if self._queue and self._image is not None:
