@@ -17,6 +17,13 @@ from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
 
 from nectar_gui.core.data import DatasetError, DatasetLayout, ScanCancelled, scan_dataset
 from nectar_gui.core.data.demo import DemoKind, write_demo_dataset
+from nectar_gui.core.data.prepare import (
+    PrepareCancelled,
+    PrepareError,
+    PreparePlan,
+    PrepareResult,
+    write_prepared,
+)
 
 # Progress signals at most this often: a scan of thousands of files would otherwise
 # queue one signal per file on the UI thread.
@@ -41,7 +48,7 @@ class DemoOptions:
     seed: int = 0
 
 
-def start_worker_thread(worker: ScanWorker | DemoWorker, name: str) -> QThread:
+def start_worker_thread(worker: ScanWorker | DemoWorker | PrepareWorker, name: str) -> QThread:
     """Move the parentless ``worker`` to a new thread and start its ``run``.
 
     The caller keeps references to both until ``QThread.finished``; the thread quits as
@@ -145,14 +152,47 @@ class DemoWorker(QObject):
             self.finished.emit(written)
 
 
+class PrepareWorker(QObject):
+    """Writes a prepared dataset (``core.data.prepare``) with progress and cancel.
+
+    ``cancel()`` may be called from the UI thread; the writer stops before its next image
+    and leaves nothing behind.
+    """
+
+    progress = Signal(int, int)  # items done, items in all
+    error = Signal(str)  # user-facing message; finished(None) follows
+    finished = Signal(object)  # PrepareResult, or None after an error or a cancel
+
+    def __init__(self, plan: PreparePlan) -> None:
+        super().__init__()
+        self.plan = plan
+        self._cancelled = False
+
+    def cancel(self) -> None:
+        self._cancelled = True  # a plain bool store: safe from another thread
+
+    @Slot()
+    def run(self) -> None:
+        result: PrepareResult | None = None
+        try:
+            result = write_prepared(self.plan, progress=self.progress.emit,
+                                    cancel=lambda: self._cancelled)
+        except PrepareCancelled:
+            pass
+        except PrepareError as exc:
+            self.error.emit(str(exc))
+        finally:
+            self.finished.emit(result)
+
+
 class WorkerThreads(QObject):
     """Keeps each started worker and its thread alive until the thread has ended."""
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self._jobs: list[tuple[ScanWorker | DemoWorker, QThread]] = []
+        self._jobs: list[tuple[ScanWorker | DemoWorker | PrepareWorker, QThread]] = []
 
-    def start(self, worker: ScanWorker | DemoWorker, name: str) -> None:
+    def start(self, worker: ScanWorker | DemoWorker | PrepareWorker, name: str) -> None:
         """Run ``worker`` on a new thread (see :func:`start_worker_thread`)."""
         thread = start_worker_thread(worker, name)
         self._jobs.append((worker, thread))

@@ -37,6 +37,7 @@ from nectar_gui.ui.dataset.demo_control import DemoControl
 from nectar_gui.ui.dataset.file_check import FileCheck
 from nectar_gui.ui.dataset.items import BrowserItem, detect_splits, items_for, kind_note, summary
 from nectar_gui.ui.dataset.panels import DatasetHeader, EmptyState, LayoutHelp
+from nectar_gui.ui.dataset.prepare_dialog import PrepareDialog
 from nectar_gui.ui.dataset.preview import PreviewFeed, PreviewPanel
 from nectar_gui.ui.dataset.problems import ProblemsPanel
 from nectar_gui.ui.dataset.thumbnail_model import ThumbnailModel
@@ -141,6 +142,8 @@ class DatasetBrowser(QWidget):
         self.layout_help.open_requested.connect(self._on_open_clicked)
         self.header.demo_requested.connect(self.start_demo)
         self.header.open_requested.connect(self._on_open_clicked)
+        self.header.prepare_requested.connect(self.open_prepare_dialog)
+        self.empty_state.prepare_requested.connect(self.open_prepare_dialog)
         self.header.split_changed.connect(self._on_header_split_changed)
         self.grid.selectionModel().currentChanged.connect(self._on_grid_current_changed)
         self.preview.shuffle_requested.connect(
@@ -324,6 +327,20 @@ class DatasetBrowser(QWidget):
         folder = QFileDialog.getExistingDirectory(self, "Open a dataset folder", start)
         if folder:
             self.set_root(folder)
+
+    def open_prepare_dialog(self) -> PrepareDialog:
+        """Show "Prepare a dataset"; the folder it writes opens here."""
+        dialog = PrepareDialog(self, start_dir=str(self._root.parent if self._root else ""))
+        dialog.prepared.connect(lambda path: self._on_prepared(dialog, path))
+        dialog.open()
+        return dialog
+
+    def _on_prepared(self, dialog: PrepareDialog, path: str) -> None:
+        self.set_root(path)
+        skipped = dialog.written.skipped if dialog.written is not None else ()
+        if skipped:
+            self.header.set_note(f"{len(skipped):,} unreadable file(s) were left out while "
+                                 f"preparing: {'; '.join(skipped[:3])}")
 
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:
         if _dropped_folder(event) is not None:

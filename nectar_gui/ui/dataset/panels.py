@@ -27,6 +27,10 @@ _DEMO_TEXT = {
 }
 
 
+PREPARE_TIP = ("Make a dataset folder from two folders of images: pairs matched by file "
+               "name, split into train/val/test, resized; the originals stay as they are")
+
+
 def layouts_html() -> str:
     """The accepted layouts as an HTML list, for labels."""
     rows = "".join(f"<li><b>{escape(name)}</b> ({escape(model)}): "
@@ -66,6 +70,7 @@ class EmptyState(QWidget):
 
     demo_requested = Signal()
     open_requested = Signal()
+    prepare_requested = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -85,6 +90,8 @@ class EmptyState(QWidget):
         self.demo_button = _big_button("Use the demo dataset")
         self.demo_button.setDefault(True)
         self.open_button = _big_button("Open a folder…")
+        self.prepare_button = QPushButton("Prepare one from two folders of photos…")
+        self.prepare_button.setToolTip(PREPARE_TIP)
         self.demo_label = _label()
         self.busy = QProgressBar()
         self.busy.setRange(0, 0)
@@ -98,11 +105,15 @@ class EmptyState(QWidget):
         buttons.addWidget(self.demo_button)
         buttons.addWidget(self.open_button)
         buttons.addStretch(1)
+        prepare_row = QHBoxLayout()
+        prepare_row.addWidget(self.prepare_button)
+        prepare_row.addStretch(1)
         column = QVBoxLayout()
         column.addWidget(title)
         column.addWidget(intro)
         column.addSpacing(12)
         column.addLayout(buttons)
+        column.addLayout(prepare_row)
         column.addWidget(self.demo_label)
         column.addWidget(self.busy)
         column.addWidget(self.message)
@@ -127,6 +138,7 @@ class EmptyState(QWidget):
     def _connect(self) -> None:
         self.demo_button.clicked.connect(self.demo_requested)
         self.open_button.clicked.connect(self.open_requested)
+        self.prepare_button.clicked.connect(self.prepare_requested)
 
     def set_demo_kind(self, model_kind: str, count: int) -> None:
         """Describe the demo that the button writes for ``model_kind``."""
@@ -186,6 +198,7 @@ class DatasetHeader(QWidget):
     split_changed = Signal(str)
     demo_requested = Signal()
     open_requested = Signal()
+    prepare_requested = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -199,6 +212,8 @@ class DatasetHeader(QWidget):
         self.split_combo.setToolTip("The split shown in the grid and checked for problems")
         self.demo_button = QPushButton("Use the demo dataset")
         self.open_button = QPushButton("Open a folder…")
+        self.prepare_button = QPushButton("Prepare…")
+        self.prepare_button.setToolTip(PREPARE_TIP)
         self.summary_label = _label()
         self.note_label = _label(colour="#b9770e")
         self.note_label.hide()
@@ -209,6 +224,7 @@ class DatasetHeader(QWidget):
         row.addWidget(self.split_combo)
         row.addWidget(self.demo_button)
         row.addWidget(self.open_button)
+        row.addWidget(self.prepare_button)
         column = QVBoxLayout(self)
         column.setContentsMargins(0, 0, 0, 0)
         column.addLayout(row)
@@ -219,6 +235,7 @@ class DatasetHeader(QWidget):
         self.split_combo.currentTextChanged.connect(self.split_changed)
         self.demo_button.clicked.connect(self.demo_requested)
         self.open_button.clicked.connect(self.open_requested)
+        self.prepare_button.clicked.connect(self.prepare_requested)
 
     def split(self) -> str:
         return self.split_combo.currentText()

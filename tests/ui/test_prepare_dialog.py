@@ -1,0 +1,107 @@
+"""The Dataset tab's "Prepare a dataset" dialog: the plan before writing, a real worker
+thread writing real files, Cancel leaving nothing, and the result opened in the tab."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import Qt
+from pytestqt.qtbot import QtBot
+
+from nectar_gui.core.data.prepare import STAGING_PREFIX, PreparePlan
+from nectar_gui.ui.dataset import prepare_dialog
+from nectar_gui.ui.dataset.browser import DatasetBrowser
+from nectar_gui.ui.dataset.prepare_dialog import PrepareDialog
+from nectar_gui.workers.dataset import PrepareWorker
+from tests.core.test_prepare import _photo
+
+TIMEOUT = 30_000
+
+
+@pytest.fixture
+def folders(tmp_path: Path) -> tuple[Path, Path]:
+    a, b = tmp_path / "sketches", tmp_path / "photos"
+    for i in range(12):
+        _photo(a / f"{i:02d}.png", (40, 32), i, "L" if i % 3 else "RGBA")
+        _photo(b / f"{i:02d}.jpg", (44, 32), 50 + i)
+    _photo(b / "extra.png", (40, 32), 99)
+    return a, b
+
+
+@pytest.fixture
+def browser(qtbot: QtBot) -> Iterator[DatasetBrowser]:
+    widget = DatasetBrowser()
+    qtbot.addWidget(widget)
+    widget.resize(1000, 700)
+    widget.show()
+    yield widget
+    widget.shutdown()
+
+
+def _fill(qtbot: QtBot, dialog: PrepareDialog, a: Path, b: Path) -> None:
+    dialog.a_edit.setText(str(a))
+    dialog.b_edit.setText(str(b))
+    qtbot.waitUntil(lambda: dialog.plan is not None, timeout=TIMEOUT)
+
+
+def test_the_plan_shows_before_anything_is_written_and_the_result_opens(
+        qtbot: QtBot, browser: DatasetBrowser, folders: tuple[Path, Path]) -> None:
+    a, b = folders
+    qtbot.mouseClick(browser.empty_state.prepare_button, Qt.MouseButton.LeftButton)
+    dialog = browser.findChild(PrepareDialog)
+    assert dialog is not None and dialog.isVisible()
+    assert not dialog.prepare_button.isEnabled()  # nothing chosen yet
+    _fill(qtbot, dialog, a, b)
+    out = a.parent / "sketches-photos"
+    assert dialog.out_edit.text() == str(out)  # a suggested, new folder beside A
+    dialog.val_spin.setValue(25)
+    qtbot.waitUntil(lambda: "val/: 3 images" in dialog.plan_view.toPlainText(),
+                    timeout=TIMEOUT)
+    text = dialog.plan_view.toPlainText()
+    assert "train/: 9 images" in text and "extra.png" in text and not out.exists()
+    with qtbot.waitSignal(dialog.prepared, timeout=TIMEOUT) as prepared:
+        qtbot.mouseClick(dialog.prepare_button, Qt.MouseButton.LeftButton)
+    assert Path(prepared.args[0]) == out.resolve()
+    assert not dialog.isVisible() and not dialog.busy()
+    assert browser.root() == out.resolve()
+    layout = browser.current_layout()
+    assert layout is not None and layout.kind == "aligned" and len(layout.files_a) == 9
+
+
+def test_cancel_while_writing_leaves_nothing(qtbot: QtBot, folders: tuple[Path, Path],
+                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    class CancelledAfterOne(PrepareWorker):
+        """Presses Cancel (from the writer's own thread) once the first image is written."""
+
+        def __init__(self, plan: PreparePlan) -> None:
+            super().__init__(plan)
+            self.progress.connect(lambda *_: self.cancel(), Qt.ConnectionType.DirectConnection)
+
+    monkeypatch.setattr(prepare_dialog, "PrepareWorker", CancelledAfterOne)
+    a, b = folders
+    dialog = PrepareDialog()
+    qtbot.addWidget(dialog)
+    dialog.show()
+    _fill(qtbot, dialog, a, b)
+    with qtbot.assertNotEmitted(dialog.prepared):
+        dialog.start()
+        qtbot.waitUntil(lambda: not dialog.busy(), timeout=TIMEOUT)
+    assert dialog.status.text() == "Cancelled; nothing was written."
+    assert dialog.prepare_button.isEnabled()  # try again
+    assert not Path(dialog.out_edit.text()).exists()
+    assert not [p for p in a.parent.iterdir() if p.name.startswith(STAGING_PREFIX)]
+
+
+def test_a_problem_is_said_in_the_plan(qtbot: QtBot, folders: tuple[Path, Path]) -> None:
+    a, b = folders
+    dialog = PrepareDialog()
+    qtbot.addWidget(dialog)
+    dialog.out_edit.setText(str(a / "inside"))
+    dialog.a_edit.setText(str(a))
+    dialog.b_edit.setText(str(b))
+    qtbot.waitUntil(lambda: "Cannot prepare yet" in dialog.plan_view.toPlainText(),
+                    timeout=TIMEOUT)
+    assert "apart from the source folders" in dialog.plan_view.toPlainText()
+    assert not dialog.prepare_button.isEnabled()
