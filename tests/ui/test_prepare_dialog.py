@@ -61,13 +61,19 @@ def test_the_plan_shows_before_anything_is_written_and_the_result_opens(
                     timeout=TIMEOUT)
     text = dialog.plan_view.toPlainText()
     assert "train/: 9 images" in text and "extra.png" in text and not out.exists()
+    (a / "05.png").write_bytes(b"not an image")  # found only while writing
     with qtbot.waitSignal(dialog.prepared, timeout=TIMEOUT) as prepared:
         qtbot.mouseClick(dialog.prepare_button, Qt.MouseButton.LeftButton)
     assert Path(prepared.args[0]) == out.resolve()
     assert not dialog.isVisible() and not dialog.busy()
     assert browser.root() == out.resolve()
     layout = browser.current_layout()
-    assert layout is not None and layout.kind == "aligned" and len(layout.files_a) == 9
+    assert layout is not None and layout.kind == "aligned"
+    written = sorted(p.name for p in out.rglob("*.png"))
+    assert len(written) == 11 and "05.png" not in written  # left out, and said so
+    note = browser.header.note_label
+    assert note.isVisible() and "1 unreadable file(s)" in note.text()
+    assert "05.png" in note.text()
 
 
 def test_cancel_while_writing_leaves_nothing(qtbot: QtBot, folders: tuple[Path, Path],

@@ -331,16 +331,15 @@ class DatasetBrowser(QWidget):
     def open_prepare_dialog(self) -> PrepareDialog:
         """Show "Prepare a dataset"; the folder it writes opens here."""
         dialog = PrepareDialog(self, start_dir=str(self._root.parent if self._root else ""))
-        dialog.prepared.connect(lambda path: self._on_prepared(dialog, path))
+
+        def opened(path: str) -> None:
+            if self.set_root(path) and dialog.skipped_note():  # kept beside the kind note
+                notes = (kind_note(self._layouts, self._model_kind), dialog.skipped_note())
+                self.header.set_note(" ".join(n for n in notes if n))
+
+        dialog.prepared.connect(opened)
         dialog.open()
         return dialog
-
-    def _on_prepared(self, dialog: PrepareDialog, path: str) -> None:
-        self.set_root(path)
-        skipped = dialog.written.skipped if dialog.written is not None else ()
-        if skipped:
-            self.header.set_note(f"{len(skipped):,} unreadable file(s) were left out while "
-                                 f"preparing: {'; '.join(skipped[:3])}")
 
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:
         if _dropped_folder(event) is not None:

@@ -211,6 +211,14 @@ class PrepareDialog(QDialog):
     def busy(self) -> bool:
         return self._thread is not None
 
+    def skipped_note(self) -> str:
+        """The unreadable files left out of the last dataset written ("" when none)."""
+        skipped = self.written.skipped if self.written is not None else ()
+        if not skipped:
+            return ""
+        return (f"{len(skipped):,} unreadable file(s) were left out while preparing: "
+                f"{'; '.join(skipped[:3])}")
+
     def _on_worker_progress(self, done: int, total: int) -> None:
         self.progress.setValue(done)
         elapsed = time.monotonic() - self._started
