@@ -111,3 +111,15 @@ def test_a_problem_is_said_in_the_plan(qtbot: QtBot, folders: tuple[Path, Path])
                     timeout=TIMEOUT)
     assert "apart from the source folders" in dialog.plan_view.toPlainText()
     assert not dialog.prepare_button.isEnabled()
+
+
+def test_closing_the_tab_while_writing_stops_the_writer(
+        qtbot: QtBot, browser: DatasetBrowser, folders: tuple[Path, Path]) -> None:
+    a, b = folders
+    dialog = browser.open_prepare_dialog()
+    _fill(qtbot, dialog, a, b)
+    with qtbot.waitSignal(dialog.progress.valueChanged, timeout=TIMEOUT):
+        dialog.start()  # the window closes mid-way (or after the end, on a fast machine)
+    browser.shutdown()
+    assert not dialog.busy() and not dialog.isVisible()
+    assert not [p for p in a.parent.iterdir() if p.name.startswith(STAGING_PREFIX)]

@@ -161,8 +161,9 @@ class DatasetBrowser(QWidget):
         """The layout of the split shown in the grid."""
         return self._layouts.get(self.header.split())
 
-    def set_root(self, path: str | Path) -> bool:
-        """Open ``path``; False (and the reason shown) when no layout is detected."""
+    def set_root(self, path: str | Path, *, note: str = "") -> bool:
+        """Open ``path``; False (and the reason shown) when no layout is detected.
+        ``note`` is shown under the layout (after the note on the model kind, if any)."""
         self.cancel_scan()
         self._root = Path(path).expanduser()
         self.header.set_folder(str(self._root))
@@ -176,7 +177,8 @@ class DatasetBrowser(QWidget):
         self._set_problem(None)
         self.body.setCurrentWidget(self.splitter)
         self.header.set_summary(summary(self._layouts))
-        self.header.set_note(kind_note(self._layouts, self._model_kind))
+        notes = (kind_note(self._layouts, self._model_kind), note)
+        self.header.set_note(" ".join(n for n in notes if n))
         self.header.set_splits(list(self._layouts))
         self.root_changed.emit(str(self._root))
         return True
@@ -252,8 +254,10 @@ class DatasetBrowser(QWidget):
         return self.threads.running() or self.pool.activeThreadCount() > 0
 
     def shutdown(self) -> None:
-        """Cancel the check, drop waiting thumbnails and join every thread."""
+        """Cancel the check and any preparing, drop waiting thumbnails, join every thread."""
         self.cancel_scan()
+        for dialog in self.findChildren(PrepareDialog):
+            dialog.reject()  # stops its writer (nothing is left behind) and joins it
         self.model.loader.clear()
         self.preview_loader.clear()
         self.threads.wait_all()
@@ -331,13 +335,7 @@ class DatasetBrowser(QWidget):
     def open_prepare_dialog(self) -> PrepareDialog:
         """Show "Prepare a dataset"; the folder it writes opens here."""
         dialog = PrepareDialog(self, start_dir=str(self._root.parent if self._root else ""))
-
-        def opened(path: str) -> None:
-            if self.set_root(path) and dialog.skipped_note():  # kept beside the kind note
-                notes = (kind_note(self._layouts, self._model_kind), dialog.skipped_note())
-                self.header.set_note(" ".join(n for n in notes if n))
-
-        dialog.prepared.connect(opened)
+        dialog.prepared.connect(lambda path: self.set_root(path, note=dialog.skipped_note()))
         dialog.open()
         return dialog
 
