@@ -176,3 +176,25 @@ def test_a_prepared_folder_trains(folders: tuple[Path, Path], tmp_path: Path) ->
                                             "logging.val_images": 0})
     run_all(TrainingSession(config, SessionOptions(run_dir=run)))
     assert RunReader(run).checkpoint_steps()[-1] == 2
+
+
+def test_a_full_disk_leaves_nothing_and_says_so(folders: tuple[Path, Path], tmp_path: Path,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    import errno
+
+    a, b = folders
+    real_save = Image.Image.save
+    calls: list[int] = []
+
+    def save(self: Image.Image, fp: object, *args: object, **kwargs: object) -> None:
+        calls.append(1)
+        if len(calls) == 3:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        real_save(self, fp, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(Image.Image, "save", save)
+    out = tmp_path / "out"
+    with pytest.raises(PrepareError, match="No space left on device.*nothing was left"):
+        write_prepared(plan_prepare(PrepareOptions(a, b, out)))
+    assert not out.exists()
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(STAGING_PREFIX)]
