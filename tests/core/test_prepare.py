@@ -194,7 +194,7 @@ def test_a_full_disk_leaves_nothing_and_says_so(folders: tuple[Path, Path], tmp_
 
     monkeypatch.setattr(Image.Image, "save", save)
     out = tmp_path / "out"
-    with pytest.raises(PrepareError, match="No space left on device.*nothing was left"):
+    with pytest.raises(PrepareError, match=r"No space left on device.*nothing was left"):
         write_prepared(plan_prepare(PrepareOptions(a, b, out)))
     assert not out.exists()
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(STAGING_PREFIX)]
