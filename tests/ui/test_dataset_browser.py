@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -36,17 +35,6 @@ def many_files(tmp_path_factory: pytest.TempPathFactory) -> Path:
     for i in range(MANY):
         _png(root / "train" / f"{i:05d}.png", 16, 8, i)
     return root
-
-
-@pytest.fixture
-def browser(qtbot: QtBot) -> Iterator[DatasetBrowser]:
-    widget = DatasetBrowser()
-    qtbot.addWidget(widget)
-    widget.resize(1000, 700)
-    widget.show()
-    yield widget
-    widget.shutdown()
-    assert not widget.jobs_running()
 
 
 def _wait_for_scan(qtbot: QtBot, browser: DatasetBrowser) -> None:

@@ -3,7 +3,6 @@ thread writing real files, Cancel leaving nothing, and the result opened in the 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -28,16 +27,6 @@ def folders(tmp_path: Path) -> tuple[Path, Path]:
         _photo(b / f"{i:02d}.jpg", (44, 32), 50 + i)
     _photo(b / "extra.png", (40, 32), 99)
     return a, b
-
-
-@pytest.fixture
-def browser(qtbot: QtBot) -> Iterator[DatasetBrowser]:
-    widget = DatasetBrowser()
-    qtbot.addWidget(widget)
-    widget.resize(1000, 700)
-    widget.show()
-    yield widget
-    widget.shutdown()
 
 
 def _fill(qtbot: QtBot, dialog: PrepareDialog, a: Path, b: Path) -> None:
