@@ -112,3 +112,21 @@ def test_closing_the_tab_while_writing_stops_the_writer(
     browser.shutdown()
     assert not dialog.busy() and not dialog.isVisible()
     assert not [p for p in a.parent.iterdir() if p.name.startswith(STAGING_PREFIX)]
+
+
+def test_the_file_menu_opens_it_on_the_dataset_tab(qtbot: QtBot, tmp_path: Path) -> None:
+    from PySide6.QtCore import QSettings
+
+    from nectar_gui.ui.shell.main_window import MainWindow
+
+    settings = QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat)
+    window = MainWindow(workspace=tmp_path / "ws", settings=settings)
+    qtbot.addWidget(window)
+    window.show()
+    file_menu = window.menuBar().actions()[0].menu()
+    assert window.actions_.prepare_dataset in file_menu.actions()
+    window.actions_.prepare_dataset.trigger()
+    assert window.tabs.currentWidget() is window.dataset_browser
+    dialog = window.dataset_browser.findChild(PrepareDialog)
+    assert dialog is not None and dialog.isVisible()
+    window.close()

@@ -75,6 +75,9 @@ class MainActions(QObject):
         self.resume_run = self._action("Continue from checkpoint", sp.SP_MediaSeekForward,
                                        "Ctrl+Shift+R",
                                        "Train the opened run on from its last checkpoint")
+        self.prepare_dataset = self._action(
+            "Prepare a dataset…", sp.SP_FileDialogNewFolder, "",
+            "Make a dataset folder from two folders of images (pair, split, resize)")
         self.quit = self._action("Quit", sp.SP_DialogCloseButton, "Ctrl+Q", "Quit Nectar GUI")
         self.quit.triggered.connect(self.window.close)
         self.quit.setMenuRole(QAction.MenuRole.QuitRole)
@@ -126,6 +129,7 @@ class MainActions(QObject):
         file_menu.addAction(self.open_run)
         self.recent_menu = QMenu("Recent runs", self.window)
         file_menu.addMenu(self.recent_menu)
+        file_menu.addAction(self.prepare_dataset)
         file_menu.addSeparator()
         file_menu.addAction(self.quit)
         train_menu = menu.addMenu("&Training")

@@ -108,6 +108,7 @@ class MainWindow(QMainWindow):
         a.resume_run.triggered.connect(self._on_resume_run_triggered)
         a.recent_selected.connect(self.open_run)
         a.welcome.triggered.connect(self.show_welcome)
+        a.prepare_dataset.triggered.connect(self.prepare_dataset)
         self.opened.opened.connect(a.set_opened_run)
         self.opened.opened.connect(self._on_run_opened)
         self.live.state_changed.connect(self._on_live_state_changed)
@@ -204,6 +205,11 @@ class MainWindow(QMainWindow):
     def show_welcome(self) -> None:
         """Show the welcome page as the first tab and switch to it."""
         self.demo.show_welcome()
+
+    def prepare_dataset(self) -> None:
+        """Show the Dataset tab and its "Prepare a dataset" dialog."""
+        self.tabs.setCurrentWidget(self.dataset_browser)
+        self.dataset_browser.open_prepare_dialog()
 
     def use_demo_dataset(self) -> None:
         """Use the built-in demo dataset for the current model kind (generated once)."""
