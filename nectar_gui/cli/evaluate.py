@@ -80,10 +80,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
         result = _evaluate(args, step, split, save_dir=_save_dir(args, step, len(steps)))
         _check_metric(args.mark_best, result)
         results.append(result)
-        if args.json:
-            print(json.dumps(result.to_json(), allow_nan=False), flush=True)
-        else:
-            print(_summary(result), flush=True)
+        _print_result(args, result, f"step {step}")
     if results and results[0].unavailable.get("fid"):
         print(f"FID/KID: {results[0].unavailable['fid']}", file=info, flush=True)
     if args.mark_best is not None:
@@ -97,8 +94,6 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
 def _eval_file(args: argparse.Namespace) -> int:
     """A loose generator file: one evaluation on the paired images of ``--data``."""
-    from nectar_gui.core.data.layouts import split_names
-
     if args.data is None:
         raise CliError(f"{args.run.name} is a generator file, which does not say where its "
                        f"dataset is: pass the folder of paired images with --data DIR")
@@ -107,14 +102,18 @@ def _eval_file(args: argparse.Namespace) -> int:
         if given:
             raise CliError(f"{flag} needs a run folder; {args.run.name} is one generator "
                            f"file")
-    found = split_names(args.data)
-    split = args.split or ("test" if "val" not in found and "test" in found else "val")
+    split = args.split or _split_in(args.data)
     result = _evaluate(args, 0, split, save_dir=args.save_images)
+    _print_result(args, result, args.run.name)
+    return 0
+
+
+def _print_result(args: argparse.Namespace, result: StepEvaluation, what: str) -> None:
+    """One JSON document (--json), else the summary line naming ``what`` was measured."""
     if args.json:
         print(json.dumps(result.to_json(), allow_nan=False), flush=True)
     else:
-        print(_summary(result).replace("step 0", args.run.name, 1), flush=True)
-    return 0
+        print(_summary(result, what), flush=True)
 
 
 def _check_metric(metric: str | None, result: StepEvaluation) -> None:
@@ -138,13 +137,19 @@ def _steps(args: argparse.Namespace, available: list[int]) -> list[int]:
 def _default_split(args: argparse.Namespace) -> str:
     """val when the dataset has it, else test (the demo's unpaired data has no val/)."""
     from nectar_gui.core.config import ConfigError, load_config
-    from nectar_gui.core.data.layouts import split_names
 
     try:
         config = load_config(args.run / "config.json")
     except ConfigError as exc:
         raise CliError(f"The run's config cannot be read: {exc}") from None
-    found = split_names(args.data or config.data.root or "")
+    return _split_in(args.data or config.data.root or "")
+
+
+def _split_in(root: str | Path) -> str:
+    """val when the dataset at ``root`` has it, else test when it has that, else val."""
+    from nectar_gui.core.data.layouts import split_names
+
+    found = split_names(root)
     return "test" if "val" not in found and "test" in found else "val"
 
 
@@ -187,13 +192,14 @@ def _progress(prefix: str) -> Callable[[int, int], None]:
     return show
 
 
-def _summary(result: StepEvaluation) -> str:
-    """"step 400, 50 val images: l1 0.121  psnr 21.3  ssim 0.612; worst: 0042 (psnr 15.2)"."""
+def _summary(result: StepEvaluation, what: str) -> str:
+    """"step 400, 50 val images: l1 0.121  psnr 21.3  ssim 0.612; worst: 0042 (psnr 15.2)"
+    (``what``: "step 400", or the generator file's name)."""
     means = "  ".join(f"{k} {_fmt(v)}" for k, v in result.mean.items())
     metric = _WORST_BY[result.kind]
     worst = result.worst_first(metric)[0] if result.images else None
     shown = f"; worst: {worst.name} ({metric} {_fmt(worst.metrics[metric])})" if worst else ""
-    return f"step {result.step}, {len(result.images)} {result.split} images: {means}{shown}"
+    return f"{what}, {len(result.images)} {result.split} images: {means}{shown}"
 
 
 def _fmt(value: float) -> str:

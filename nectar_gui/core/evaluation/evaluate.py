@@ -138,10 +138,7 @@ def evaluate_generator_file(path: Path, data_root: Path, split: str = "val",
     config = parse_config({"model": {"kind": "pix2pix", "input_nc": info.input_nc,
                                      "output_nc": info.output_nc},
                            "data": {"root": str(data_root)}})
-    try:
-        images = eval_set(config, split, limit)
-    except EvaluationError as exc:
-        raise EvaluationError(str(exc).replace("a pix2pix run", "a generator file")) from None
+    images = eval_set(config, split, limit, measured="a generator file")
     if not images.items:
         raise EvaluationError(f"The {split} split of {images.root} has no images")
     nets = EvalNets(config=config, generators={}, discriminators={},

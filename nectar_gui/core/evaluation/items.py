@@ -60,8 +60,11 @@ def validation_split(config: NectarConfig) -> str:
 
 
 def eval_set(config: NectarConfig, split: str, limit: int | None = None, *,
-             root: Path | None = None) -> EvalSet:
+             root: Path | None = None, measured: str = "a pix2pix run") -> EvalSet:
     """Up to ``limit`` items of ``split`` of the run's dataset (``root`` overrides it).
+
+    ``measured`` names what is evaluated in the message refusing unpaired data for a
+    model that has only an A→B generator.
 
     Raises:
         EvaluationError: no dataset folder, no such split, or a layout the run's model
@@ -80,8 +83,8 @@ def eval_set(config: NectarConfig, split: str, limit: int | None = None, *,
                               f"found: {', '.join(found) or 'none'}){why}") from None
     kind: DataKind = "unpaired" if layout.kind == "unaligned" else "paired"
     if config.model.kind == "pix2pix" and kind == "unpaired":
-        raise EvaluationError(f"The {split} split of {folder} holds unpaired folders; a "
-                              f"pix2pix run is measured against paired targets")
+        raise EvaluationError(f"The {split} split of {folder} holds unpaired folders; "
+                              f"{measured} is measured against paired targets")
     items = _items(layout, config.data.direction == "BtoA")
     return EvalSet(kind=kind, split=split, root=folder, items=tuple(spread(items, limit)))
 
