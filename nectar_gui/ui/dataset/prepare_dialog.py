@@ -9,6 +9,7 @@ is handed to the Dataset tab, which opens it.
 from __future__ import annotations
 
 import time
+from html import escape
 from pathlib import Path
 
 from PySide6.QtCore import QThread, QTimer, Signal
@@ -64,6 +65,7 @@ class PrepareDialog(QDialog):
         self._worker: PrepareWorker | None = None
         self._thread: QThread | None = None
         self._started = 0.0
+        self._error: str | None = None  # the writer's failure, shown until the next try
         self._replan = QTimer(self, singleShot=True, interval=150)
         self._build_ui()
         self._connect()
@@ -195,7 +197,7 @@ class PrepareDialog(QDialog):
         self._worker.progress.connect(self._on_worker_progress)
         self._worker.error.connect(self._on_worker_error)
         self._worker.finished.connect(self._on_worker_finished)
-        self._started = time.monotonic()
+        self._started, self._error = time.monotonic(), None
         self.progress.setRange(0, len(self.plan.files))
         self.progress.setValue(0)
         self.progress.show()
@@ -226,7 +228,8 @@ class PrepareDialog(QDialog):
         self.status.setText(f"Writing image {done:,} of {total:,} · about {left} left")
 
     def _on_worker_error(self, message: str) -> None:
-        self.status.setText(f"<span style='color:#c0392b'>{message}</span>")
+        self._error = message
+        self.status.setText(f"<span style='color:#c0392b'>{escape(message)}</span>")
 
     def _on_worker_finished(self, result: PrepareResult | None) -> None:
         if self._thread is not None:
@@ -235,7 +238,7 @@ class PrepareDialog(QDialog):
         self.progress.hide()
         self._update_plan()
         if result is None:
-            if "color" not in self.status.text():
+            if self._error is None:
                 self.status.setText("Cancelled; nothing was written.")
             return
         self.prepared.emit(str(result.out))
