@@ -29,6 +29,7 @@ DeviceChoice = Literal["auto", "cpu", "cuda", "mps"]
 Precision = Literal["fp32", "bf16-mixed", "fp16-mixed"]
 AdamImpl = Literal["auto", "fused", "foreach", "for-loop"]
 BestMetric = Literal["auto", "psnr", "ssim", "l1", "cycle_l1"]
+AugmentSides = Literal["input", "both"]
 
 # Reference-code generator names ("--netG resnet_9blocks") accepted as shorthands.
 _GENERATOR_ALIASES: dict[str, dict[str, Any]] = {
@@ -82,6 +83,50 @@ class ModelSection(_Section):
         return data
 
 
+class AugmentSection(_Section):
+    """Extra random changes to the training images, drawn from each item's seed; all off
+    by default, so the reference recipes (resize, crop, horizontal flip) are unchanged.
+    """
+
+    vflip: bool = Field(False, description="Random vertical flips (the same for A and B).")
+    rot90: bool = Field(False, description="Random turns by 0°, 90°, 180° or 270° (the same "
+                        "for A and B). Images that are not square (preprocess none) turn "
+                        "only by 0° or 180°, so they keep their shape.")
+    brightness: float = Field(0.0, ge=0, le=1, description="Colour jitter: brightness "
+                              "multiplied by a factor drawn from 1 − b … 1 + b (0: off).")
+    contrast: float = Field(0.0, ge=0, le=1, description="Colour jitter: contrast "
+                            "multiplied by a factor drawn from 1 − c … 1 + c (0: off).")
+    saturation: float = Field(0.0, ge=0, le=1, description="Colour jitter: saturation "
+                              "multiplied by a factor drawn from 1 − s … 1 + s (0: off; "
+                              "RGB images only).")
+    hue: float = Field(0.0, ge=0, le=0.5, description="Colour jitter: hue turned by up to "
+                       "± this fraction of the colour wheel (0.5: half-way round; 0: off; "
+                       "RGB images only).")
+    gamma: float = Field(0.0, ge=0, le=1, description="Gamma curve with γ drawn "
+                         "log-uniformly from 1 / (1 + g) … 1 + g (0.5: γ from 0.67 to 1.5; "
+                         "0: off).")
+    grayscale_p: float = Field(0.0, ge=0, le=1, description="Chance that an item is turned "
+                               "grey (RGB images only; 0: never).")
+    color_sides: AugmentSides = Field("both", description="Which images the colour changes "
+                                      "(jitter, gamma, grey) apply to: both — A and B get the "
+                                      "same change, so the pair stays consistent; input — "
+                                      "only the generator's input, so the model learns to "
+                                      "ignore them.")
+    blur_sigma: float = Field(0.0, ge=0, le=10, description="Gaussian blur with σ drawn "
+                              "from 0 … this many pixels (0: off).")
+    noise_std: float = Field(0.0, ge=0, le=0.5, description="Gaussian noise whose standard "
+                             "deviation is drawn from 0 … this, in units of the full pixel "
+                             "range (0.05 ≈ 13 levels of 255; 0: off).")
+    jpeg_p: float = Field(0.0, ge=0, le=1, description="Chance that an item is re-compressed "
+                          "as JPEG (0: never).")
+    jpeg_quality_min: int = Field(30, ge=1, le=95, description="Lowest JPEG quality; each "
+                                  "re-compression draws its quality from this … 95.")
+    degrade_sides: AugmentSides = Field("input", description="Which images blur, noise and "
+                                        "JPEG apply to: input — only the generator's input, "
+                                        "so the model learns to undo them against a clean "
+                                        "target; both — the same degradation on A and B.")
+
+
 class DataSection(_Section):
     """Where the images come from and how they are prepared."""
 
@@ -99,6 +144,7 @@ class DataSection(_Section):
                            "square size before cropping.")
     crop_size: int = Field(256, ge=8, le=8192, description="Square size the networks train on.")
     flip: bool = Field(True, description="Random horizontal flips (the same for A and B).")
+    augment: AugmentSection = AugmentSection()
     num_workers: int = Field(-1, ge=-1, le=64, description="DataLoader worker processes; "
                              "-1 chooses from the machine's cores, 0 loads in the training "
                              "thread.")

@@ -3,9 +3,10 @@
 Determinism is designed in, so a resumed run sees exactly the images (crops, flips,
 random B partners) an uninterrupted run would have seen:
 
-- an item is asked for by ``key = (index, item_seed)``; every random choice for it is
-  drawn from ``np.random.default_rng(item_seed)``, never from a global or per-worker
-  generator, so the result does not depend on DataLoader workers or on earlier items;
+- an item is asked for by ``key = (index, item_seed)``; every random choice for it (the
+  extra augmentation of :mod:`.augment` too) is drawn from
+  ``np.random.default_rng(item_seed)``, never from a global or per-worker generator, so
+  the result does not depend on DataLoader workers or on earlier items;
 - :class:`EpochSampler` yields those keys; its order depends only on ``(seed, epoch)``
   and it can start part-way through an epoch.
 
@@ -27,6 +28,7 @@ from PIL import Image
 from torch.utils.data import Dataset, Sampler
 
 from nectar_gui.core.config import DataSection
+from nectar_gui.core.data.augment import AugmentParams, augment_pair, is_active
 from nectar_gui.core.data.errors import DatasetError, ImageReadError, expected_layouts
 from nectar_gui.core.data.images import convert_channels, decode_image, load_image, to_tensor
 from nectar_gui.core.data.layouts import DatasetLayout, detect_layout
@@ -114,8 +116,14 @@ class GanDataset(Dataset[Item]):
             img_a, img_b, path_a, path_b = img_b, img_a, path_b, path_a
         params = (TransformParams.draw(rng, flip=self.cfg.flip) if self.train
                   else TransformParams.centre())
-        return {"A": to_tensor(preprocess(img_a, params, self.cfg)),
-                "B": to_tensor(preprocess(img_b, params, self.cfg)),
+        img_a, img_b = preprocess(img_a, params, self.cfg), preprocess(img_b, params, self.cfg)
+        if self.train and is_active(self.cfg.augment):
+            # Drawn after the crop and flip, so those match a run without augmentation.
+            extra = AugmentParams.draw(rng, self.cfg.augment)
+            tensor_a, tensor_b = augment_pair(img_a, img_b, extra, self.cfg.augment)
+        else:
+            tensor_a, tensor_b = to_tensor(img_a), to_tensor(img_b)
+        return {"A": tensor_a, "B": tensor_b,
                 "index": index, "A_path": str(path_a), "B_path": str(path_b)}
 
     def _load(self, path: Path, side: str) -> Image.Image:
