@@ -30,6 +30,7 @@ Precision = Literal["fp32", "bf16-mixed", "fp16-mixed"]
 AdamImpl = Literal["auto", "fused", "foreach", "for-loop"]
 BestMetric = Literal["auto", "psnr", "ssim", "l1", "cycle_l1"]
 AugmentSides = Literal["input", "both"]
+GraphMode = Literal["auto", "on", "off"]
 
 # Reference-code generator names ("--netG resnet_9blocks") accepted as shorthands.
 _GENERATOR_ALIASES: dict[str, dict[str, Any]] = {
@@ -148,6 +149,10 @@ class DataSection(_Section):
     num_workers: int = Field(-1, ge=-1, le=64, description="DataLoader worker processes; "
                              "-1 chooses from the machine's cores, 0 loads in the training "
                              "thread.")
+    cache_mb: int = Field(2048, ge=0, le=1_048_576, description="RAM (MiB) for keeping "
+                          "decoded images between epochs, shared by the loader processes; "
+                          "images beyond it are decoded again each time. 0 turns the cache "
+                          "off.")
 
     @model_validator(mode="after")
     def _crop_fits(self) -> DataSection:
@@ -211,6 +216,10 @@ class RuntimeSection(_Section):
     channels_last: bool = Field(False, description="Channels-last memory layout (faster "
                                 "convolutions on some CPUs).")
     compile: bool = Field(False, description="torch.compile each network (slow first step).")
+    cuda_graphs: GraphMode = Field("auto", description="Replay each training step as a "
+                                   "captured CUDA graph (far less launch overhead per step). "
+                                   "auto: on for a single CUDA GPU in fp32 or bf16-mixed; "
+                                   "steps whose batch shape differs run without.")
     fast_ops: bool = Field(True, description="Faster CPU versions of some layers: same math, "
                            "same weights and checkpoints; off runs stock PyTorch layers.")
     tune_malloc: bool = Field(True, description="Linux: let the C allocator keep large "

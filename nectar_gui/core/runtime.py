@@ -126,11 +126,14 @@ class Runtime:
         return {"bf16-mixed": torch.bfloat16, "fp16-mixed": torch.float16}.get(
             self.cfg.precision)
 
-    def autocast(self) -> contextlib.AbstractContextManager[Any]:
-        """Autocast for the configured mixed precision, or a no-op for fp32."""
+    def autocast(self, cache: bool = True) -> contextlib.AbstractContextManager[Any]:
+        """Autocast for the configured mixed precision, or a no-op for fp32.
+
+        ``cache=False`` re-casts weights at each use; CUDA graph capture needs that.
+        """
         if self.amp_dtype is None:
             return contextlib.nullcontext()
-        return torch.autocast(self.device.type, dtype=self.amp_dtype)
+        return torch.autocast(self.device.type, dtype=self.amp_dtype, cache_enabled=cache)
 
     def grad_scaler(self) -> torch.amp.GradScaler | None:
         """A loss scaler for fp16 (bf16 and fp32 need none)."""
@@ -139,9 +142,19 @@ class Runtime:
         return torch.amp.GradScaler(self.device.type)
 
     def adam(self, params: Iterator[torch.nn.Parameter] | list[torch.nn.Parameter], *,
-             lr: float, betas: tuple[float, float], impl: str) -> torch.optim.Adam:
-        """Adam with the fastest kernel this device has (fused, else foreach)."""
+             lr: float, betas: tuple[float, float], impl: str,
+             capturable: bool = False) -> torch.optim.Adam:
+        """Adam with the fastest kernel this device has (fused, else foreach).
+
+        ``capturable`` (CUDA graphs) keeps the step count and the learning rate in
+        device tensors, so a replayed graph reads the current rate.
+        """
         params = list(params)
+        if capturable:
+            rate = torch.tensor(lr, device=self.device)
+            fused = impl in ("auto", "fused")
+            return torch.optim.Adam(params, lr=rate, betas=betas, capturable=True,
+                                    fused=fused, foreach=None if fused else impl != "for-loop")
         if impl in ("auto", "fused"):
             try:
                 return torch.optim.Adam(params, lr=lr, betas=betas, fused=True)

@@ -13,13 +13,18 @@ random B partners) an uninterrupted run would have seen:
 A file that cannot be read at training time is logged, listed in ``bad_files`` and
 replaced by the next readable item, so one bad file never ends an epoch. (With worker
 processes each worker keeps its own ``bad_files``; the log shows all of them.)
+
+Decoded images (before any random transform) are kept in memory up to ``cache_bytes``
+per process, so later epochs skip the decoding; with persistent loader workers each
+worker keeps its own share. The cache holds only what the file says, so cached and
+uncached items are identical.
 """
 
 from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -65,6 +70,10 @@ class GanDataset(Dataset[Item]):
         self.output_nc = output_nc
         self.train = train
         self.bad_files: list[str] = []
+        #: bytes of decoded images this process may keep between epochs (0: none)
+        self.cache_bytes = 0
+        self._cache: dict[tuple[str, int], Image.Image] = {}
+        self._cache_used = 0
         self._swap = cfg.direction == "BtoA"
         if len(self) == 0:
             raise DatasetError(f"Dataset folder {layout.root} has no readable images for "
@@ -128,7 +137,25 @@ class GanDataset(Dataset[Item]):
 
     def _load(self, path: Path, side: str) -> Image.Image:
         self._skip_known_bad(path)
-        return load_image(path, self._channels(side))
+        channels = self._channels(side)
+        return self._cached(path, channels, lambda: load_image(path, channels))
+
+    def _cached(self, path: Path, channels: int, load: Callable[[], Image.Image]
+                ) -> Image.Image:
+        """``load()``, kept for later calls while the cache has room.
+
+        Callers never modify the returned image (every transform makes a new one).
+        """
+        key = (str(path), channels)
+        image = self._cache.get(key)
+        if image is not None:
+            return image
+        image = load()
+        size = image.width * image.height * len(image.getbands())
+        if self._cache_used + size <= self.cache_bytes:
+            self._cache[key] = image
+            self._cache_used += size
+        return image
 
     def _skip_known_bad(self, path: Path) -> None:
         """Fail fast on a file that already failed, without reading it again."""
@@ -156,7 +183,7 @@ class AlignedDataset(GanDataset):
                     ) -> tuple[Image.Image, Image.Image, Path, Path]:
         path = self.layout.files_a[index]
         self._skip_known_bad(path)
-        whole = decode_image(path)
+        whole = self._cached(path, 0, lambda: decode_image(path))
         half, height = whole.width // 2, whole.height
         if half == 0:
             raise ImageReadError(path, "too narrow to hold A and B side by side")

@@ -24,6 +24,9 @@ from nectar_gui.core.training.gan_model import (
 )
 from nectar_gui.core.training.pool import ImagePool
 
+#: What the generators' phase hands the discriminators' besides its losses.
+_G_IMAGES = ("fake_A", "fake_B", "pred_fake_A", "pred_fake_B")
+
 
 class CycleGanModel(GanModel):
     """ResNet (or U-Net) generators both ways, PatchGANs per domain, image pools."""
@@ -46,10 +49,22 @@ class CycleGanModel(GanModel):
     def train_step(self, batch: Batch) -> dict[str, Tensor]:
         self.d_health = {}
         b = self.to_device(batch)
+        g = self._phase("generators", self._generator_step, b)
+        # The pools draw on the host, between the two captured phases.
+        pooled = {"fake_A": self.pools["A"].query(g["fake_A"]),
+                  "fake_B": self.pools["B"].query(g["fake_B"])}
+        d = self._phase("discriminators", self._discriminator_step,
+                        {**b, **pooled, "pred_fake_A": g["pred_fake_A"],
+                         "pred_fake_B": g["pred_fake_B"]})
+        self._end_step()
+        return {**{k: v for k, v in g.items() if k not in _G_IMAGES}, **d}
+
+    def _generator_step(self, b: Batch) -> dict[str, Tensor]:
+        """Both generators' update; returns their losses, fakes and D's view of the fakes."""
         real_a, real_b = b["A"], b["B"]
         f, lc = self._fwd, self.config.loss
         losses: dict[str, Tensor] = {}
-        with self.runtime.autocast():
+        with self._autocast():
             fake_b = f["G_A"](real_a)  # (B, out, H, W)
             fake_a = f["G_B"](real_b)  # (B, in, H, W)
             rec_a = f["G_B"](fake_b)
@@ -59,7 +74,7 @@ class CycleGanModel(GanModel):
         d_a, d_b = self.nets["D_A"], self.nets["D_B"]
         self._set_requires_grad([d_a, d_b], False)
         self.optimizers["G"].zero_grad(set_to_none=True)
-        with self.runtime.autocast():
+        with self._autocast():
             pred_fake_b, pred_fake_a = d_b(fake_b), d_a(fake_a)  # (B, 1, h, w)
             losses["G_A"] = self.gan_loss.generator(pred_fake_b)
             losses["G_B"] = self.gan_loss.generator(pred_fake_a)
@@ -72,20 +87,24 @@ class CycleGanModel(GanModel):
                 losses["idt_B"] = l1(f["G_B"](real_a), real_a) * lc.lambda_cycle_a * idt
             loss_g = sum(losses.values())
         self._backward_step(loss_g, "G")  # type: ignore[arg-type]
+        return {**{k: v.detach() for k, v in losses.items()},
+                "fake_A": fake_a.detach(), "fake_B": fake_b.detach(),
+                "pred_fake_A": pred_fake_a.detach(), "pred_fake_B": pred_fake_b.detach()}
 
-        # Discriminators, each on real images and on a fake drawn from its pool.
+    def _discriminator_step(self, b: Batch) -> dict[str, Tensor]:
+        """Each D on real images and on a fake drawn from its pool; returns D's losses."""
+        d_a, d_b = self.nets["D_A"], self.nets["D_B"]
         self._set_requires_grad([d_a, d_b], True)
         self.optimizers["D"].zero_grad(set_to_none=True)
-        with self.runtime.autocast():
-            losses["D_B"], pred_real_b = self._d_loss("D_B", real_b, self.pools["B"].query(fake_b))
-            losses["D_A"], pred_real_a = self._d_loss("D_A", real_a, self.pools["A"].query(fake_a))
+        with self._autocast():
+            loss_b, pred_real_b = self._d_loss("D_B", b["B"], b["fake_B"])
+            loss_a, pred_real_a = self._d_loss("D_A", b["A"], b["fake_A"])
         # D-health: each D before its update, on real images and on G's current output
         # (not the pool's older fakes): how well D tells them apart at this step.
-        self._record_patch_signals(pred_real_b, pred_fake_b, "_B")
-        self._record_patch_signals(pred_real_a, pred_fake_a, "_A")
-        self._backward_step(losses["D_A"] + losses["D_B"], "D")
-        self._end_step()
-        return {k: v.detach() for k, v in losses.items()}
+        self._record_patch_signals(pred_real_b, b["pred_fake_B"], "_B")
+        self._record_patch_signals(pred_real_a, b["pred_fake_A"], "_A")
+        self._backward_step(loss_a + loss_b, "D")
+        return {"D_B": loss_b.detach(), "D_A": loss_a.detach()}
 
     def _d_loss(self, name: str, real: Tensor, fake: Tensor) -> tuple[Tensor, Tensor]:
         """D's loss on real images and (pooled) fakes, and its raw scores on the real ones."""

@@ -27,9 +27,16 @@ from nectar_gui.core.models.from_config import discriminator_for, generator_for
 from nectar_gui.core.receptive_field import receptive_field
 from nectar_gui.core.runtime import Runtime
 from nectar_gui.core.training import d_health
+from nectar_gui.core.training.cuda_graphs import Phase, PhaseGraphs, use_graphs
 
 Batch = dict[str, Tensor]
 Wrapper = Callable[[nn.Module], nn.Module]
+
+#: Optimizer options that describe this process's kernel, not the run: a checkpoint's
+#: values for them are replaced by the loading optimizer's own (a run saved on a GPU with
+#: capturable Adam resumes on a CPU, and the other way round).
+_IMPL_OPTIONS = ("fused", "foreach", "capturable", "differentiable")
+_HEALTH = "d_health/"
 
 
 @dataclass(frozen=True)
@@ -85,6 +92,13 @@ class GanModel(abc.ABC):
         self.optimizers: dict[str, torch.optim.Optimizer] = {}
         #: the last step's D-health signals as 0-dim device tensors (``d_health`` module)
         self.d_health: dict[str, Tensor] = {}
+        #: lines for the run's log that arise inside steps (the session passes them on)
+        self.notes: list[str] = []
+        graphs, why_not = use_graphs(config, self.device, runtime.dist.enabled)
+        if why_not:
+            self.notes.append(why_not)
+        self.graphs = PhaseGraphs(graphs, log=self.notes.append)
+        self._lr_factor = 1.0
 
     # ---- building -----------------------------------------------------------------
     def _add_generator(self, name: str, input_nc: int, output_nc: int) -> None:
@@ -111,7 +125,8 @@ class GanModel(abc.ABC):
             params = [p for n in names for p in self.nets[n].parameters()]
             self.optimizers[group] = self.runtime.adam(params, lr=self._base_lr(group),
                                                        betas=(o.beta1, o.beta2),
-                                                       impl=o.adam_impl)
+                                                       impl=o.adam_impl,
+                                                       capturable=self.graphs.enabled)
 
     def _base_lr(self, group: str) -> float:
         """The configured rate of an optimizer group (D's scaled by ``optim.d_lr_factor``)."""
@@ -121,7 +136,32 @@ class GanModel(abc.ABC):
     # ---- the step -------------------------------------------------------------------
     @abc.abstractmethod
     def train_step(self, batch: Batch) -> dict[str, Tensor]:
-        """One optimisation step of D and G; returns detached 0-dim loss tensors."""
+        """One optimisation step of D and G; returns detached 0-dim loss tensors.
+
+        With CUDA graphs the returned tensors (and :attr:`d_health`) are the graph's
+        buffers: the next step overwrites them, so use them before it.
+        """
+
+    def _phase(self, name: str, fn: Phase, inputs: dict[str, Tensor]) -> dict[str, Tensor]:
+        """Run one phase of the step through :attr:`graphs` (eager or replayed).
+
+        D-health signals recorded inside ``fn`` travel as extra outputs, so a replay,
+        which does not run ``fn``'s Python, still updates :attr:`d_health`.
+        """
+        def with_health(phase_inputs: dict[str, Tensor]) -> dict[str, Tensor]:
+            before = set(self.d_health)
+            out = fn(phase_inputs)
+            out.update({_HEALTH + k: v for k, v in self.d_health.items() if k not in before})
+            return out
+
+        out = self.graphs.run(name, with_health, inputs)
+        self.d_health.update({k[len(_HEALTH):]: v for k, v in out.items()
+                              if k.startswith(_HEALTH)})
+        return {k: v for k, v in out.items() if not k.startswith(_HEALTH)}
+
+    def _autocast(self) -> Any:
+        """Mixed precision for the step; no cast cache inside captured graphs."""
+        return self.runtime.autocast(cache=not self.graphs.enabled)
 
     @abc.abstractmethod
     def _sample(self, batch: Batch) -> SampleArrays:
@@ -195,14 +235,23 @@ class GanModel(abc.ABC):
             net.requires_grad_(flag)
 
     def set_lr(self, factor: float) -> None:
-        """Scale every optimizer's learning rate to ``factor`` × the configured rate."""
+        """Scale every optimizer's learning rate to ``factor`` × the configured rate.
+
+        A capturable optimizer holds its rate in a device tensor that captured graphs
+        read: it is overwritten in place, never replaced.
+        """
+        self._lr_factor = factor
         for name, opt in self.optimizers.items():
             for group in opt.param_groups:
-                group["lr"] = self._base_lr(name) * factor
+                lr = self._base_lr(name) * factor
+                if isinstance(group["lr"], Tensor):
+                    group["lr"].fill_(lr)
+                else:
+                    group["lr"] = lr
 
     def lrs(self) -> dict[str, float]:
-        """Current learning rate per optimizer."""
-        return {f"lr_{g}": float(o.param_groups[0]["lr"]) for g, o in self.optimizers.items()}
+        """Current learning rate per optimizer (from the host's copy: no device sync)."""
+        return {f"lr_{g}": self._base_lr(g) * self._lr_factor for g in self.optimizers}
 
     # ---- state ------------------------------------------------------------------------
     def weights(self) -> dict[str, dict[str, Tensor]]:
@@ -225,7 +274,7 @@ class GanModel(abc.ABC):
 
     def state_dict(self) -> dict[str, Any]:
         """Optimizer (and scaler) state; subclasses add their pools."""
-        state: dict[str, Any] = {"optimizers": {g: o.state_dict()
+        state: dict[str, Any] = {"optimizers": {g: _portable(o.state_dict())
                                                 for g, o in self.optimizers.items()}}
         if self.scaler is not None:
             state["scaler"] = self.scaler.state_dict()
@@ -234,6 +283,32 @@ class GanModel(abc.ABC):
     def load_state_dict(self, state: dict[str, Any]) -> None:
         """Restore what :meth:`state_dict` returned."""
         for group, opt in self.optimizers.items():
-            opt.load_state_dict(state["optimizers"][group])
+            rates = [g["lr"] for g in opt.param_groups]
+            opt.load_state_dict(_adopted(state["optimizers"][group], opt))
+            _keep_rate_tensors(opt, rates)
         if self.scaler is not None and "scaler" in state:
             self.scaler.load_state_dict(state["scaler"])
+
+
+def _portable(state: dict[str, Any]) -> dict[str, Any]:
+    """An optimizer state dict with plain-float learning rates (readable anywhere)."""
+    groups = [{**g, "lr": float(g["lr"])} for g in state["param_groups"]]
+    return {**state, "param_groups": groups}
+
+
+def _adopted(saved: dict[str, Any], opt: torch.optim.Optimizer) -> dict[str, Any]:
+    """``saved`` with ``opt``'s own kernel options (the moments and steps stay saved's)."""
+    groups = [{**theirs, **{k: mine[k] for k in _IMPL_OPTIONS if k in mine}}
+              for mine, theirs in zip(opt.param_groups, saved["param_groups"], strict=False)]
+    return {**saved, "param_groups": groups}
+
+
+def _keep_rate_tensors(opt: torch.optim.Optimizer, rates: list[Any]) -> None:
+    """Put back the device-tensor rates that captured graphs read, holding loaded values.
+
+    ``load_state_dict`` copies the saved groups, so it would replace them.
+    """
+    for group, rate in zip(opt.param_groups, rates, strict=True):
+        if isinstance(rate, Tensor):
+            rate.fill_(float(group["lr"]))
+            group["lr"] = rate

@@ -37,16 +37,21 @@ class Pix2PixModel(GanModel):
 
     def train_step(self, batch: Batch) -> dict[str, Tensor]:
         self.d_health = {}
-        b = self.to_device(batch)
+        losses = self._phase("pix2pix", self._step, self.to_device(batch))
+        self._end_step()
+        return losses
+
+    def _step(self, b: Batch) -> dict[str, Tensor]:
+        """The whole step, one phase: its shapes are fixed by the batch."""
         real_a, real_b = b["A"], b["B"]
         G, D = self._fwd["G"], self._fwd["D"]
-        with self.runtime.autocast():
+        with self._autocast():
             fake_b = G(real_a)  # (B, out, H, W)
 
         # D: real pairs → real, generated pairs → fake. D(fake) sees a detached fake.
         self._set_requires_grad([self.nets["D"]], True)
         self.optimizers["D"].zero_grad(set_to_none=True)
-        with self.runtime.autocast():
+        with self._autocast():
             pred_fake = D(torch.cat([real_a, fake_b.detach()], 1))  # (B, 1, h, w)
             pred_real = D(torch.cat([real_a, real_b], 1))
             d_fake = self.gan_loss.discriminator(pred_fake, False)
@@ -58,13 +63,12 @@ class Pix2PixModel(GanModel):
         # G: fool D (frozen; called unwrapped so DDP does not wait for its gradients) + L1.
         self._set_requires_grad([self.nets["D"]], False)
         self.optimizers["G"].zero_grad(set_to_none=True)
-        with self.runtime.autocast():
+        with self._autocast():
             pred = self.nets["D"](torch.cat([real_a, fake_b], 1))
             g_gan = self.gan_loss.generator(pred)
             g_l1 = l1(fake_b, real_b) * self.config.loss.lambda_l1
             loss_g = g_gan + g_l1
         self._backward_step(loss_g, "G")
-        self._end_step()
         return {"G_GAN": g_gan.detach(), "G_L1": g_l1.detach(),
                 "D_real": d_real.detach(), "D_fake": d_fake.detach()}
 

@@ -36,6 +36,7 @@ from nectar_gui.core.rundir import RunDirError, RunReader, RunWriter, check_run_
 from nectar_gui.core.runtime import DeviceError, Runtime, rng_state, seed_everything, set_rng_state
 from nectar_gui.core.training.control import TrainingControl
 from nectar_gui.core.training.gan_model import Batch, GanModel
+from nectar_gui.core.training.loader import TrainLoader
 from nectar_gui.core.training.models import create_model, wrapper_for
 from nectar_gui.core.training.reports import (
     CheckpointReport,
@@ -111,6 +112,7 @@ class TrainingSession:
         self.validator: Validator | None = None
         self.counters = Counters()
         self._dataset: Any = None
+        self._train_loader: TrainLoader | None = None
         self._scan_log: list[str] = []
         self._elapsed_before = 0.0
         self._t0 = time.monotonic()
@@ -163,6 +165,7 @@ class TrainingSession:
                             run_dir=str(opts.run_dir) if opts.run_dir else None)
         yield self._log(f"Training {cfg.model.kind} on {self.runtime.describe()}: "
                         f"{self.steps_per_epoch} steps per epoch, {self.total_steps} steps")
+        yield from self._model_notes()
 
     def _prepare_data(self) -> Iterator[Report]:
         cfg = self.config
@@ -255,6 +258,8 @@ class TrainingSession:
                 if loop.stopping:
                     break
                 loop.meter.add(self.model.train_step(batch), self.model.d_health)
+                if self.model.notes:
+                    yield from self._model_notes()
                 c.step += 1
                 c.epoch_step += 1
                 yield from loop.after_step(batch)
@@ -274,14 +279,14 @@ class TrainingSession:
         yield FinishedReport(step=self.counters.step, reason=reason)
 
     def _loader(self, epoch: int, start: int) -> DataLoader[Any]:
-        workers = self.config.data.num_workers
-        if workers < 0:
-            workers = auto_workers(self.runtime.device if self.runtime else torch.device("cpu"))
-        # A private generator: creating a loader must not draw from the global RNG.
-        on_gpu = self.runtime is not None and self.runtime.device.type == "cuda"
-        return DataLoader(self._dataset, batch_size=self.config.optim.batch_size,
-                          sampler=self._sampler(epoch, start), num_workers=workers,
-                          pin_memory=on_gpu, generator=torch.Generator(), drop_last=False)
+        """The run's one training loader, positioned at ``start`` items into ``epoch``."""
+        if self._train_loader is None:
+            device = self.runtime.device if self.runtime else torch.device("cpu")
+            self._train_loader = TrainLoader(self._dataset, self.config.data,
+                                             self._sampler(epoch, start),
+                                             batch_size=self.config.optim.batch_size,
+                                             device=device)
+        return self._train_loader.epoch(epoch, start)
 
     def _save_checkpoint(self) -> Iterator[Report]:
         if self.writer is None or self.model is None:
@@ -305,6 +310,13 @@ class TrainingSession:
         elif result is not None:
             yield self._log(describe_validation(result))
             yield result
+
+    def _model_notes(self) -> Iterator[Report]:
+        """Pass on what the model noted (CUDA graphs captured or not) to the log."""
+        if self.model is not None:
+            notes, self.model.notes = self.model.notes, []
+            for note in notes:
+                yield self._log(note)
 
     def _elapsed(self) -> float:
         return time.monotonic() - self._t0
@@ -333,21 +345,12 @@ class TrainingSession:
         return ErrorReport(message=message, detail=detail, step=self.counters.step)
 
     def _close(self) -> None:
+        self._train_loader = None  # ends its worker processes
         if self.writer is not None:
             self.writer.close()
             self.writer = None
         if self.runtime is not None:
             self.runtime.close()
-
-
-def auto_workers(device: torch.device) -> int:
-    """Loader processes: none on a small CPU machine (they would compete with training)."""
-    import os
-
-    cores = os.cpu_count() or 1
-    if device.type == "cpu" and cores <= 4:
-        return 0
-    return min(4, cores // 2)
 
 
 def _any_rank(flag: bool, device: torch.device) -> bool:

@@ -1,0 +1,103 @@
+"""The training loader over a run: decoded-image cache and workers that live across epochs.
+
+Both are speed features, so what is tested is that they change nothing a run computes
+(bit-identical weights) and that they do what they are for (files decoded once; one set
+of worker processes for the whole run).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import torch
+
+from nectar_gui.core.config import DataSection
+from nectar_gui.core.data import datasets
+from nectar_gui.core.data.datasets import EpochSampler, build_dataset
+from nectar_gui.core.training.session import SessionOptions, TrainingSession
+from tests.core.test_training import assert_same_weights, final_weights, run_all
+from tests.tiny import tiny_config
+
+
+def _dataset(root: Path, cache_bytes: int) -> datasets.GanDataset:
+    cfg = DataSection(root=str(root), load_size=36, crop_size=32)
+    dataset = build_dataset(cfg, input_nc=3, output_nc=3)
+    dataset.cache_bytes = cache_bytes
+    return dataset
+
+
+def _epoch(dataset: datasets.GanDataset, epoch: int) -> list[dict[str, object]]:
+    return [dataset[key] for key in EpochSampler(len(dataset), seed=0, epoch=epoch)]
+
+
+def _count_reads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    reads: list[str] = []
+    for name in ("load_image", "decode_image"):
+        real = getattr(datasets, name)
+
+        def counting(path: Path, *args: object, _real=real) -> object:  # type: ignore[no-untyped-def]
+            reads.append(str(path))
+            return _real(path, *args)
+
+        monkeypatch.setattr(datasets, name, counting)
+    return reads
+
+
+@pytest.mark.parametrize("data", ["paired_data", "unpaired_data"])
+def test_cached_items_equal_decoded_ones_and_files_are_read_once(
+        request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch, data: str) -> None:
+    root = request.getfixturevalue(data)
+    uncached = [_epoch(_dataset(root, 0), e) for e in (0, 1)]
+    reads = _count_reads(monkeypatch)
+    cached_dataset = _dataset(root, 2**30)
+    first = _epoch(cached_dataset, 0)
+    second = _epoch(cached_dataset, 1)
+    assert reads and len(reads) == len(set(reads)), "a file was decoded twice"
+    for got, want in zip([first, second], uncached, strict=True):
+        for a, b in zip(got, want, strict=True):
+            assert torch.equal(a["A"], b["A"]) and torch.equal(a["B"], b["B"])  # type: ignore[arg-type]
+
+
+def test_the_cache_stops_at_its_budget(paired_data: Path, monkeypatch: pytest.MonkeyPatch
+                                       ) -> None:
+    """Demo pairs are 64×32 RGB (A|B): a budget of two keeps two, the rest are re-read."""
+    reads = _count_reads(monkeypatch)
+    dataset = _dataset(paired_data, 2 * 64 * 32 * 3)
+    _epoch(dataset, 0)
+    first = len(reads)
+    _epoch(dataset, 1)
+    assert len(reads) - first == first - 2
+
+
+def _train(data: Path, run: Path, workers: int, cache_mb: int) -> TrainingSession:
+    config = tiny_config("pix2pix", data, **{
+        "data.num_workers": workers, "data.cache_mb": cache_mb,
+        "optim.n_epochs": 2, "optim.n_epochs_decay": 1})  # 3 epochs of 6 steps
+    session = TrainingSession(config, SessionOptions(run_dir=run))
+    run_all(session)
+    return session
+
+
+def test_workers_and_cache_change_nothing_a_run_computes(paired_data: Path, tmp_path: Path,
+                                                         one_thread: None) -> None:
+    _train(paired_data, tmp_path / "plain", workers=0, cache_mb=0)
+    _train(paired_data, tmp_path / "fast", workers=2, cache_mb=64)
+    assert_same_weights(final_weights(tmp_path / "plain"), final_weights(tmp_path / "fast"))
+
+
+def test_one_loader_serves_every_epoch(paired_data: Path, tmp_path: Path,
+                                       monkeypatch: pytest.MonkeyPatch, one_thread: None) -> None:
+    """Worker processes start once per run, not once per epoch."""
+    from nectar_gui.core.training import loader as loader_module
+
+    built: list[int] = []
+    real = loader_module.DataLoader
+
+    def counting(*args: object, **kwargs: object) -> object:
+        built.append(int(kwargs.get("num_workers", 0)))  # type: ignore[call-overload]
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(loader_module, "DataLoader", counting)
+    _train(paired_data, tmp_path / "run", workers=1, cache_mb=64)
+    assert built == [1]
