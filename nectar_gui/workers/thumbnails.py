@@ -24,7 +24,8 @@ from PySide6.QtGui import QImage
 
 from nectar_gui.core.config import DataSection
 from nectar_gui.core.data import TransformParams, preprocess
-from nectar_gui.core.data.images import convert_channels, decode_image
+from nectar_gui.core.data.augment import AugmentParams, augment_pair, is_active
+from nectar_gui.core.data.images import convert_channels, decode_image, to_uint8
 from nectar_gui.workers.jobs import FunctionJob
 
 _FAST_MODES = frozenset({"L", "RGB", "RGBA"})
@@ -47,6 +48,7 @@ class PreviewRequest:
     """One item to preview: its files and the augmentation to apply.
 
     ``path_b`` is None for an aligned image, which holds A (left) and B (right).
+    ``augment`` is the extra augmentation's draw, applied while ``cfg.augment`` is on.
     """
 
     key: int
@@ -56,6 +58,7 @@ class PreviewRequest:
     channels_b: int
     params: TransformParams
     cfg: DataSection
+    augment: AugmentParams = field(default_factory=AugmentParams)
 
 
 @dataclass(frozen=True, eq=False)
@@ -98,7 +101,11 @@ def thumbnail_image(path: str | Path, size: int) -> QImage:
 
 
 def render_preview(request: PreviewRequest) -> PreviewResult:
-    """Load one item's A and B and apply the same crop and flip to both."""
+    """Load one item's A and B and apply the same crop and flip (and augmentation) to both.
+
+    Without extra augmentation no torch is needed; with it the crops go through the
+    training code (:func:`augment_pair`), so the preview is exactly what the model sees.
+    """
     if request.path_b is None:
         whole = decode_image(request.path_a)
         half = whole.width // 2
@@ -108,11 +115,30 @@ def render_preview(request: PreviewRequest) -> PreviewResult:
         side_a, side_b = decode_image(request.path_a), decode_image(request.path_b)
     side_a = convert_channels(side_a, request.channels_a)
     side_b = convert_channels(side_b, request.channels_b)
-    crops = (_display_array(preprocess(side_a, request.params, request.cfg)),
-             _display_array(preprocess(side_b, request.params, request.cfg)))
+    crop_a = preprocess(side_a, request.params, request.cfg)
+    crop_b = preprocess(side_b, request.params, request.cfg)
+    if is_active(request.cfg.augment):
+        crops = _augmented(crop_a, crop_b, request)
+    else:
+        crops = (_display_array(crop_a), _display_array(crop_b))
     sizes = (side_a.size, side_b.size)
     pair = (_display_array(_reduced(side_a)), _display_array(_reduced(side_b)))
     return PreviewResult(request.key, pair=pair, crops=crops, sizes=sizes)
+
+
+def _augmented(crop_a: Image.Image, crop_b: Image.Image, request: PreviewRequest
+               ) -> tuple[np.ndarray, np.ndarray]:
+    """The crops augmented as training does: the generator's input goes first."""
+    swap = request.cfg.direction == "BtoA"
+    first, second = (crop_b, crop_a) if swap else (crop_a, crop_b)
+    out_first, out_second = augment_pair(first, second, request.augment, request.cfg.augment)
+    out_a, out_b = (out_second, out_first) if swap else (out_first, out_second)
+    return _tensor_display(to_uint8(out_a)), _tensor_display(to_uint8(out_b))
+
+
+def _tensor_display(hwc: np.ndarray) -> np.ndarray:
+    """(H, W, 1) grey as (H, W); RGB and RGBA as they are."""
+    return np.ascontiguousarray(hwc[..., 0]) if hwc.shape[2] == 1 else hwc
 
 
 def _reduced(img: Image.Image) -> Image.Image:

@@ -9,7 +9,15 @@ from pathlib import Path
 import pytest
 from pydantic import BaseModel
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QCheckBox, QComboBox, QLineEdit, QMessageBox, QPushButton, QSpinBox
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QLabel,
+    QLineEdit,
+    QMessageBox,
+    QPushButton,
+    QSpinBox,
+)
 from pytestqt.qtbot import QtBot
 
 from nectar_gui.core.config import NectarConfig, load_config
@@ -52,14 +60,14 @@ def summary(qtbot: QtBot) -> Iterator[BuildSummary]:
     panel.shutdown()  # joins the describe thread
 
 
-def _schema_keys() -> list[str]:
+def _schema_keys(model: type[BaseModel] = NectarConfig, prefix: str = "") -> list[str]:
     keys = []
-    for name, info in NectarConfig.model_fields.items():
+    for name, info in model.model_fields.items():
         section = info.annotation
         if isinstance(section, type) and issubclass(section, BaseModel):
-            keys += [f"{name}.{field}" for field in section.model_fields]
+            keys += _schema_keys(section, f"{prefix}{name}.")  # data.augment nests
         else:
-            keys.append(name)
+            keys.append(f"{prefix}{name}")
     return keys
 
 
@@ -299,3 +307,31 @@ def test_summary_shows_the_cyclegan_patch_geometry(qtbot: QtBot, editor: ConfigE
     assert "14×14" in summary.plain_text()
     _type(qtbot, editor, "optim.lr", "-1")
     assert "Fix the highlighted settings" in summary.plain_text()
+
+
+def test_augmentation_has_its_own_section_with_ranges_and_descriptions(
+        qtbot: QtBot, editor: ConfigEditor) -> None:
+    from nectar_gui.ui.config.sections import CollapsibleSection
+
+    sections = {s.title(): s for s in editor.findChildren(CollapsibleSection)}
+    augment = sections["Augmentation"]
+    keys = [field.spec.key for field in augment.fields()]
+    assert keys[0] == "data.augment.vflip" and "data.augment.jpeg_p" in keys
+    assert not any(key.startswith("data.augment") for key in
+                   (field.spec.key for field in sections["Data"].fields()))
+    assert all(editor.is_field_shown(key) for key in keys)  # none of them is "advanced"
+    assert isinstance(_input(editor, "data.augment.rot90").inputs()[0], QCheckBox)
+    hue_tip = _input(editor, "data.augment.hue").inputs()[0].toolTip()
+    assert "colour wheel" in hue_tip and "0 ≤ value ≤ 0.5" in hue_tip
+    assert _spin(editor, "data.augment.jpeg_quality_min").maximum() == 95
+    sides = _input(editor, "data.augment.degrade_sides").inputs()[0]
+    assert isinstance(sides, QComboBox)
+    assert [sides.itemText(i) for i in range(sides.count())] == ["Input only", "Both A and B"]
+
+    with qtbot.waitSignal(editor.config_changed, timeout=TIMEOUT) as changed:
+        _type(qtbot, editor, "data.augment.noise_std", "0.05")
+    assert changed.args[0].data.augment.noise_std == pytest.approx(0.05)
+    _type(qtbot, editor, "data.augment.noise_std", "0.9")
+    assert "less than or equal to 0.5" in _input(editor, "data.augment.noise_std").error_text()
+    assert any(line.startswith("Noise σ up to") for line in editor.problems())
+    assert augment.findChild(QLabel, "sectionBadge").isVisibleTo(augment)

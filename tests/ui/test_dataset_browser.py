@@ -201,6 +201,44 @@ def test_selecting_an_item_shows_the_pair_and_the_crop(qtbot: QtBot, browser: Da
     _wait_for_scan(qtbot, browser)
 
 
+def test_the_preview_shows_the_augmented_item_training_would_get(
+        qtbot: QtBot, browser: DatasetBrowser, paired_data: Path) -> None:
+    from nectar_gui.core.config import AugmentSection
+    from nectar_gui.core.data.datasets import build_dataset
+    from nectar_gui.core.data.images import to_uint8
+
+    augment = AugmentSection(vflip=True, grayscale_p=1.0, color_sides="input", jpeg_p=1.0,
+                             jpeg_quality_min=20, degrade_sides="both")
+    cfg = DataSection(root=str(paired_data), load_size=36, crop_size=24, augment=augment)
+    browser.set_data_config(cfg)
+    browser.set_root(paired_data)
+    preview = browser.preview
+    with qtbot.waitSignal(browser.preview_loader.ready, timeout=TIMEOUT) as shown:
+        browser.grid.setCurrentIndex(browser.model.index(2))
+    note = preview.augment_note.text()
+    assert "vertical flips" in note and "grey 100% (input A only)" in note
+    assert "JPEG 100% at quality 20–95 (A and B)" in note
+    assert "grey" in preview.crop_captions[0].text()
+    assert "grey" not in preview.crop_captions[1].text()
+    assert "JPEG q" in preview.crop_captions[1].text()
+
+    crop_a, crop_b = shown.args[0].crops
+    assert np.array_equal(crop_a[..., 0], crop_a[..., 2]) and not np.array_equal(
+        crop_b[..., 0], crop_b[..., 2])
+    dataset = build_dataset(cfg, input_nc=3, output_nc=3)
+    item = browser.model.item(2)
+    assert item is not None
+    index = [str(f) for f in dataset.layout.files_a].index(item.path)
+    trained = dataset[(index, browser.feed.seed)]
+    assert np.array_equal(crop_a, to_uint8(trained["A"]))  # exactly what the model sees
+    assert np.array_equal(crop_b, to_uint8(trained["B"]))
+
+    browser.set_data_config(DataSection(load_size=36, crop_size=24))
+    qtbot.waitUntil(lambda: "Extra augmentation: off" in preview.augment_note.text(),
+                    timeout=TIMEOUT)
+    _wait_for_scan(qtbot, browser)
+
+
 def test_unaligned_items_pair_by_position(qtbot: QtBot, browser: DatasetBrowser,
                                           unpaired_data: Path) -> None:
     browser.set_data_config(DataSection(load_size=32, crop_size=32))

@@ -22,8 +22,9 @@ from nectar_gui.core.config import NectarConfig
 FieldKind = Literal["int", "optional_int", "float", "bool", "choice", "text", "folder",
                     "readonly"]
 
-SECTION_TITLES = {"": "Run", "model": "Model", "data": "Data", "loss": "Losses",
-                  "optim": "Optimiser", "runtime": "Runtime", "logging": "Logging"}
+SECTION_TITLES = {"": "Run", "model": "Model", "data": "Data", "data.augment": "Augmentation",
+                  "loss": "Losses", "optim": "Optimiser", "runtime": "Runtime",
+                  "logging": "Logging"}
 
 LABELS = {
     "name": "Run name", "schema_version": "Config format",
@@ -38,6 +39,15 @@ LABELS = {
     "data.direction": "Direction", "data.preprocess": "Preprocessing",
     "data.load_size": "Load size (px)", "data.crop_size": "Crop size (px)",
     "data.flip": "Random flips", "data.num_workers": "Loader workers",
+    "data.augment.vflip": "Vertical flips", "data.augment.rot90": "90° turns",
+    "data.augment.brightness": "Brightness ±", "data.augment.contrast": "Contrast ±",
+    "data.augment.saturation": "Saturation ±", "data.augment.hue": "Hue ±",
+    "data.augment.gamma": "Gamma range", "data.augment.grayscale_p": "Grey (chance)",
+    "data.augment.color_sides": "Colour changes on",
+    "data.augment.blur_sigma": "Blur σ up to (px)",
+    "data.augment.noise_std": "Noise σ up to", "data.augment.jpeg_p": "JPEG (chance)",
+    "data.augment.jpeg_quality_min": "JPEG quality from",
+    "data.augment.degrade_sides": "Blur/noise/JPEG on",
     "loss.gan_mode": "GAN objective", "loss.lambda_l1": "L1 weight",
     "loss.lambda_cycle_a": "Cycle A→B→A", "loss.lambda_cycle_b": "Cycle B→A→B",
     "loss.lambda_identity": "Identity weight", "loss.pool_size": "Fake image pool",
@@ -65,7 +75,7 @@ CHOICE_LABELS = {
     "paired": "Paired folders", "unaligned": "Unaligned", "AtoB": "A → B", "BtoA": "B → A",
     "resize_and_crop": "Resize, then crop", "crop": "Crop only", "resize": "Resize only",
     "cpu": "CPU", "cuda": "CUDA", "mps": "Apple MPS", "fused": "Fused", "foreach": "Foreach",
-    "for-loop": "For-loop",
+    "for-loop": "For-loop", "input": "Input only", "both": "Both A and B",
 }
 
 # Text shown instead of a spin box's minimum where that value means "choose for me".
@@ -87,7 +97,8 @@ class FieldSpec:
 
     Attributes:
         key: Dotted path, e.g. ``optim.lr`` (top-level fields have no section prefix).
-        section: Section name, ``""`` for top-level fields.
+        section: Dotted section path (``data.augment`` for a nested one), ``""`` for
+            top-level fields.
         kind: Which widget edits it.
         label: Plain-word label.
         description: The schema's description (shown as the tooltip).
@@ -133,22 +144,29 @@ def field_specs() -> list[FieldSpec]:
 
 
 def section_doc(section: str) -> str:
-    """First line of a section model's docstring (its one-line purpose)."""
+    """The first paragraph of a section model's docstring (its purpose), on one line."""
     if not section:
         return "What this run is called."
-    model = NectarConfig.model_fields[section].annotation
+    model: Any = NectarConfig
+    for name in section.split("."):  # "data.augment": NectarConfig → DataSection → …
+        model = model.model_fields[name].annotation
     doc = model.__doc__ if isinstance(model, type) else None
-    return (doc or "").strip().splitlines()[0] if doc else ""
+    return " ".join((doc or "").strip().split("\n\n")[0].split())
 
 
 def flatten(config: BaseModel) -> dict[str, Any]:
-    """A config as ``{dotted key: value}`` over its leaf fields."""
+    """A config as ``{dotted key: value}`` over its leaf fields, nested sections too."""
+    return _flatten_dict(config.model_dump(), "")
+
+
+def _flatten_dict(data: dict[str, Any], prefix: str) -> dict[str, Any]:
     flat: dict[str, Any] = {}
-    for name, value in config.model_dump().items():
+    for name, value in data.items():
+        key = f"{prefix}{name}"
         if isinstance(value, dict):
-            flat.update({f"{name}.{k}": v for k, v in value.items()})
+            flat.update(_flatten_dict(value, f"{key}."))
         else:
-            flat[name] = value
+            flat[key] = value
     return flat
 
 
@@ -156,8 +174,11 @@ def nest(values: Mapping[str, Any]) -> dict[str, Any]:
     """Inverse of ``flatten``: the nested dict pydantic validates."""
     data: dict[str, Any] = {}
     for key, value in values.items():
-        section, _, name = key.rpartition(".")
-        (data.setdefault(section, {}) if section else data)[name] = value
+        *sections, name = key.split(".")
+        node = data
+        for section in sections:
+            node = node.setdefault(section, {})
+        node[name] = value
     return data
 
 
@@ -168,7 +189,7 @@ def _number(value: float) -> str:
 def _walk(model: type[BaseModel], section: str) -> Iterator[FieldSpec]:
     for name, info in model.model_fields.items():
         if isinstance(info.annotation, type) and issubclass(info.annotation, BaseModel):
-            yield from _walk(info.annotation, name)
+            yield from _walk(info.annotation, f"{section}.{name}" if section else name)
         else:
             yield _spec(f"{section}.{name}" if section else name, section, info)
 

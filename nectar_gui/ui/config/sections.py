@@ -81,6 +81,10 @@ class CollapsibleSection(QFrame):
         self._fields.append(field)
         self._form.addRow(field.label, field)
 
+    def title(self) -> str:
+        """The section's name in its header ("Augmentation")."""
+        return self._title
+
     def fields(self) -> list[FieldEditor]:
         """The fields in this section, in order."""
         return list(self._fields)

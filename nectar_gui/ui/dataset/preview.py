@@ -1,4 +1,9 @@
-"""The selected item: its A and B as stored, and the augmented crop the model trains on."""
+"""The selected item: its A and B as stored, and the augmented crop the model trains on.
+
+The crop is drawn the way training draws an item: one seed, from which the crop and flip
+come first and the extra augmentation (``data.augment``) after, so the preview shows what
+the model would see and a setting change shows its effect on the same draw.
+"""
 
 from __future__ import annotations
 
@@ -19,6 +24,8 @@ from PySide6.QtWidgets import (
 
 from nectar_gui.core.config import DataSection
 from nectar_gui.core.data import TransformParams
+from nectar_gui.core.data.augment import AugmentParams
+from nectar_gui.core.data.augment_text import augment_summary, geometric_text, pixel_text
 from nectar_gui.ui.dataset.items import BrowserItem
 from nectar_gui.workers.thumbnails import (
     PreviewLoader,
@@ -101,8 +108,11 @@ class PreviewPanel(QWidget):
         self.crop_captions = (_caption(), _caption())
         self.crop_title = QLabel()
         self.crop_title.setWordWrap(True)
+        self.augment_note = QLabel()
+        self.augment_note.setWordWrap(True)
         self.shuffle_button = QPushButton("Shuffle")
-        self.shuffle_button.setToolTip("Draw a new random crop and flip, as training would")
+        self.shuffle_button.setToolTip("Draw a new random crop, flip and augmentation, as "
+                                       "training would")
         self.status = QLabel()
         self.status.setWordWrap(True)
         grid = QGridLayout()
@@ -114,12 +124,13 @@ class PreviewPanel(QWidget):
         crop_row.addWidget(self.crop_title, 1)
         crop_row.addWidget(self.shuffle_button)
         grid.addLayout(crop_row, 2, 0, 1, 2)
-        grid.addWidget(self.crop_a, 3, 0)
-        grid.addWidget(self.crop_b, 3, 1)
-        grid.addWidget(self.crop_captions[0], 4, 0)
-        grid.addWidget(self.crop_captions[1], 4, 1)
+        grid.addWidget(self.augment_note, 3, 0, 1, 2)
+        grid.addWidget(self.crop_a, 4, 0)
+        grid.addWidget(self.crop_b, 4, 1)
+        grid.addWidget(self.crop_captions[0], 5, 0)
+        grid.addWidget(self.crop_captions[1], 5, 1)
         grid.setRowStretch(0, 1)
-        grid.setRowStretch(3, 1)
+        grid.setRowStretch(4, 1)
         column = QVBoxLayout(self)
         column.setContentsMargins(0, 0, 0, 0)
         column.addWidget(self.status)
@@ -131,13 +142,14 @@ class PreviewPanel(QWidget):
         self.status.setVisible(bool(text))
         for view in (self.pair_a, self.pair_b, self.crop_a, self.crop_b):
             view.set_placeholder("")
-        for label in (*self.pair_captions, *self.crop_captions):
+        for label in (*self.pair_captions, *self.crop_captions, self.augment_note):
             label.clear()
         self.crop_title.setText("<b>What the model sees</b>")
 
     def show_result(self, result: PreviewResult, item: BrowserItem, cfg: DataSection,
-                    params: TransformParams) -> None:
-        """Show a rendered preview of ``item``, drawn with ``params`` under ``cfg``."""
+                    params: TransformParams, augment: AugmentParams) -> None:
+        """Show a rendered preview of ``item``, drawn with ``params`` and ``augment``
+        under ``cfg``."""
         if result.error or result.pair is None or result.crops is None:
             self.show_message(f"Cannot show {Path(item.path).name}: {result.error}")
             return
@@ -151,10 +163,16 @@ class PreviewPanel(QWidget):
         for i, (side, caption) in enumerate(zip("AB", self.pair_captions, strict=True)):
             width, height = result.sizes[i]
             caption.setText(f"<b>{side}</b> ({roles[i]}) · {names[i]} · {width}×{height}")
+        square = all(crop.shape[0] == crop.shape[1] for crop in result.crops)
         for i, (side, caption) in enumerate(zip("AB", self.crop_captions, strict=True)):
             crop = result.crops[i]
-            caption.setText(f"{side} · {crop.shape[1]}×{crop.shape[0]} px")
-        self.crop_title.setText(f"<b>What the model sees</b> — {_augment_text(cfg, params)}")
+            changes = pixel_text(augment, cfg, side)
+            caption.setText(" · ".join([f"{side}", f"{crop.shape[1]}×{crop.shape[0]} px",
+                                        *([", ".join(changes)] if changes else [])]))
+        shape_text = ", ".join([_augment_text(cfg, params),
+                                *geometric_text(augment, square=square)])
+        self.crop_title.setText(f"<b>What the model sees</b> — {shape_text}")
+        self.augment_note.setText(_augment_note(cfg))
 
     @staticmethod
     def _side_names(item: BrowserItem) -> tuple[str, str]:
@@ -176,11 +194,20 @@ def _augment_text(cfg: DataSection, params: TransformParams) -> str:
     return text
 
 
+def _augment_note(cfg: DataSection) -> str:
+    summary = augment_summary(cfg)
+    if not summary:
+        return ("<i>Extra augmentation: off</i> (set it in the config's Augmentation "
+                "section)")
+    return f"<b>Extra augmentation:</b> {summary}"
+
+
 class PreviewFeed(QObject):
     """Asks the pool for the selected pair and its augmented crop, and shows the newest.
 
-    The crop's random draw (``params``) stays fixed until the user shuffles it or the
-    flip setting changes, so changing a size setting shows its effect on the same crop.
+    One item seed stands for the draw, as in training; it stays until the user shuffles,
+    so changing a setting (a size, the flip, an augmentation's strength) shows its effect
+    on the same crop and draw.
     """
 
     def __init__(self, parent: QObject, *, panel: PreviewPanel, loader: PreviewLoader
@@ -189,30 +216,43 @@ class PreviewFeed(QObject):
         self.panel = panel
         self.loader = loader
         self._rng = np.random.default_rng()
+        self._seed = self._new_seed()
         self._cfg = DataSection()
-        self._params = TransformParams.draw(self._rng, flip=self._cfg.flip)
         self._key = 0
         self._item: BrowserItem | None = None
+        self._params = TransformParams.centre()
+        self._augment = AugmentParams()
         loader.ready.connect(self._on_loader_ready)
 
     def request(self, item: BrowserItem | None, channels: tuple[int, int],
                 cfg: DataSection) -> None:
-        """Show ``item`` as ``cfg`` would crop it (nothing happens for no item)."""
-        if cfg.flip != self._cfg.flip:
-            self._params = TransformParams.draw(self._rng, flip=cfg.flip)
+        """Show ``item`` as ``cfg`` would crop and augment it (nothing for no item)."""
         self._cfg = cfg
         if item is None:
             return
         self._key += 1
         self._item = item
+        rng = np.random.default_rng(self._seed)  # the dataset's order of draws
+        self._params = TransformParams.draw(rng, flip=cfg.flip)
+        self._augment = AugmentParams.draw(rng, cfg.augment)
         self.loader.request(PreviewRequest(self._key, item.path_a, item.path_b, channels[0],
-                                           channels[1], self._params, cfg))
+                                           channels[1], self._params, cfg,
+                                           augment=self._augment))
+
+    @property
+    def seed(self) -> int:
+        """The item seed of the draw shown (a dataset item ``(index, seed)`` matches it)."""
+        return self._seed
 
     def shuffle(self, item: BrowserItem | None, channels: tuple[int, int]) -> None:
-        """Draw another crop and flip for the same image."""
-        self._params = TransformParams.draw(self._rng, flip=self._cfg.flip)
+        """Draw another crop, flip and augmentation for the same image."""
+        self._seed = self._new_seed()
         self.request(item, channels, self._cfg)
+
+    def _new_seed(self) -> int:
+        return int(self._rng.integers(2**63))
 
     def _on_loader_ready(self, result: PreviewResult) -> None:
         if self._item is not None and result.key == self._key:
-            self.panel.show_result(result, self._item, self._cfg, self._params)
+            self.panel.show_result(result, self._item, self._cfg, self._params,
+                                   self._augment)
