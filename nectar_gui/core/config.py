@@ -85,8 +85,11 @@ class ModelSection(_Section):
 
 
 class AugmentSection(_Section):
-    """Extra random changes to the training images, drawn from each item's seed; all off
-    by default, so the reference recipes (resize, crop, horizontal flip) are unchanged.
+    """Extra random changes to the training images; all off by default, so the reference
+    recipes (resize, crop, horizontal flip) train as they always did.
+
+    Every draw comes from the item's seed (``core.data.augment``), so runs repeat and
+    resume exactly.
     """
 
     vflip: bool = Field(False, description="Random vertical flips (the same for A and B).")

@@ -33,8 +33,8 @@ def augment_summary(cfg: DataSection) -> str:
 
 
 def geometric_text(params: AugmentParams, *, square: bool) -> list[str]:
-    """What this draw did to both images' shape: ["flipped vertically", "turned 90°"]."""
-    done = ["flipped vertically"] if params.vflip else []
+    """What this draw did to both images' shape: ["flipped upside down", "turned 90°"]."""
+    done = ["flipped upside down"] if params.vflip else []
     turns = params.turns_for(square=square)
     if turns:
         done.append(f"turned {90 * turns}°")
@@ -48,7 +48,7 @@ def pixel_text(params: AugmentParams, cfg: DataSection, side: str) -> list[str]:
     if applies_to(aug.color_sides, side, cfg):
         done += _factor("brightness", params.brightness) + _factor("contrast", params.contrast)
         done += _factor("saturation", params.saturation)
-        done += [f"hue {params.hue:+.2f}"] if params.hue else []
+        done += [f"hue {params.hue:+.2f}".replace("-", "−")] if params.hue else []
         done += [f"gamma {params.gamma:.2f}"] if params.gamma != 1.0 else []
         done += ["grey"] if params.grayscale else []
     if applies_to(aug.degrade_sides, side, cfg):
