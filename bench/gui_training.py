@@ -1,74 +1,104 @@
-"""Training with the window attached vs headless, and the UI's latency while it trains.
+"""Training in the app vs ``nectar train``, each with its default settings, and the UI's latency.
 
-    .venv/bin/python bench/gui_training.py [--steps 600] [--rounds 4] [--preset demo-pix2pix]
+    .venv/bin/python bench/gui_training.py [--preset pix2pix] [--size 128] [--steps 40]
+                                           [--rounds 3] [--also-app-threads 1]
 
-Prints (a) steps per second of the same run three ways: headless; headless but also
-producing the live samples the window would get (their cost, without showing them); and
-inside the main window with live loss plots and samples — each round runs all three,
-in alternating order so drift over time favours none, after an uncounted warm-up round;
-ratios are medians of the per-round ratios. (b) Lateness of a 10 ms heartbeat timer in
-the window's event loop while training runs: p50 / p99 / max. All variants use the same
-training thread count (the app's: all cores but one), so the ratio isolates the GUI.
-Other work on the machine shows up as noise: run it on an idle machine."""
+Both variants train the same config with ``runtime.threads`` left at 0, so each uses its
+own default thread count — the comparison is what a user gets:
+
+- ``cli``: ``python -m nectar_gui.cli train --config … --quiet`` in its own process, as a
+  user runs it from a terminal;
+- ``app``: the same config started from the main window (Training tab in front, loss plots
+  and live samples painting), in this process.
+
+Steps per second come from the run folder's ``metrics.jsonl`` in both (wall time of the
+first logged step to the last, so start-up, the import of torch and the final checkpoint
+are not counted). Each round runs every variant, in alternating order so drift over time
+favours none, after an uncounted warm-up round; the app/cli ratio is the median of the
+per-round ratios, with its smallest and largest value to show how noisy the machine was.
+A 10 ms heartbeat timer in the window's event loop measures the UI's lateness
+(p50 / p99 / max) while the app trains — and, as a baseline for the machine's own noise,
+while the CLI trains in its other process (the window idle). ``--also-app-threads N``
+adds an app variant pinned to N threads (1 = the old default on a 2-core machine).
+"""
 
 from __future__ import annotations
 
 import argparse
+import json
+import math
 import os
 import statistics
+import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from PySide6.QtCore import QEventLoop, QSettings
+from PySide6.QtCore import QEventLoop, QSettings, QTimer
 from PySide6.QtWidgets import QApplication
 
 from bench.heartbeat import Heartbeat, percentile
 from nectar_gui.core.config import NectarConfig
 from nectar_gui.core.data.demo import write_demo_dataset
 from nectar_gui.core.presets import load_preset
-from nectar_gui.core.runtime import default_threads
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
-def bench_config(preset: str, data: Path, steps: int) -> NectarConfig:
-    return load_preset(preset).with_overrides({
-        "data.root": str(data), "data.num_workers": 0, "logging.max_steps": steps,
-        "runtime.threads": default_threads(interactive=True),
-        "logging.checkpoint_every_steps": 10**6})
+def bench_config(preset: str, data: Path, steps: int, size: int) -> NectarConfig:
+    """The preset at ``size``² with default runtime settings (threads 0: each side's own)."""
+    overrides: dict[str, object] = {
+        "data.root": str(data), "logging.max_steps": steps,
+        "data.crop_size": size, "data.load_size": size * 286 // 256,
+        # Neither is counted (the run ends first), and both would only lengthen the bench.
+        "logging.checkpoint_every_steps": 10**6, "logging.val_images": 0}
+    config = load_preset(preset)
+    if config.model.generator == "unet":  # a U-Net needs 2**downs <= size
+        overrides["model.unet_downs"] = min(config.model.unet_downs, int(math.log2(size)))
+    return config.with_overrides(overrides)
 
 
-def headless_rate(config: NectarConfig, run_dir: Path, *, live_samples: bool = False) -> float:
-    """Steps per second from the first to the last step of a headless run.
-
-    ``live_samples`` makes the session produce the window's live samples too (and drop
-    them), which separates their cost from the cost of showing them.
-    """
-    from nectar_gui.core.training.control import TrainingControl
-    from nectar_gui.core.training.reports import ErrorReport, LossReport
-    from nectar_gui.core.training.session import SessionOptions, TrainingSession
-
-    first: tuple[int, float] | None = None
-    last: tuple[int, float] = (0, 0.0)
-    session = TrainingSession(config, SessionOptions(run_dir=run_dir, live_samples=live_samples,
-                                                     interactive=live_samples))
-    for report in session.run(TrainingControl()):
-        if isinstance(report, ErrorReport):
-            raise SystemExit(report.message)
-        if isinstance(report, LossReport):
-            now = time.perf_counter()
-            first = first or (report.step, now)
-            last = (report.step, now)
-    assert first is not None
-    return (last[0] - first[0]) / (last[1] - first[1])
+def metrics_rate(run_dir: Path) -> float:
+    """Steps per second between the first and the last line of ``metrics.jsonl``."""
+    lines = [json.loads(ln) for ln in (run_dir / "metrics.jsonl").read_text().splitlines()
+             if ln.strip()]
+    if len(lines) < 2:
+        raise SystemExit(f"{run_dir}: fewer than two metrics lines; use more --steps")
+    first, last = lines[0], lines[-1]
+    return (last["step"] - first["step"]) / (last["time"] - first["time"])
 
 
-def gui_rate(app: QApplication, config: NectarConfig, workspace: Path,
+def cli_rate(app: QApplication, config: NectarConfig, folder: Path,
              heartbeat: Heartbeat) -> float:
-    """Steps per second of the same run started from the main window."""
+    """``nectar train`` in its own process; the idle window's heartbeat runs meanwhile."""
+    folder.mkdir(parents=True)
+    config_file = folder / "config.json"
+    config_file.write_text(config.to_json())
+    run_dir = folder / "run"
+    proc = subprocess.Popen([sys.executable, "-m", "nectar_gui.cli", "train", "--config",
+                             str(config_file), "--run-dir", str(run_dir), "--quiet"],
+                            cwd=folder, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            text=True)
+    loop = QEventLoop()
+    poll = QTimer()
+    poll.timeout.connect(lambda: proc.poll() is None or loop.quit())
+    poll.start(50)
+    heartbeat.start()
+    loop.exec()
+    heartbeat.stop()
+    poll.stop()
+    out = proc.stdout.read() if proc.stdout else ""
+    if proc.wait() != 0:
+        raise SystemExit(f"nectar train failed:\n{out}")
+    return metrics_rate(run_dir)
+
+
+def app_rate(app: QApplication, config: NectarConfig, workspace: Path,
+             heartbeat: Heartbeat) -> float:
+    """The same run started from the main window, watched on the Training tab."""
     from nectar_gui.ui.shell.main_window import MainWindow
 
     settings = QSettings(str(workspace / "settings.ini"), QSettings.Format.IniFormat)
@@ -79,77 +109,82 @@ def gui_rate(app: QApplication, config: NectarConfig, workspace: Path,
     # Start as a user would: after the window has settled (summary and data checks done).
     while window.build_summary.is_busy() or window.dataset_browser.jobs_running():
         app.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 50)
-    marks: list[tuple[int, float]] = []
+    problem = window.start_problem()
+    if problem:  # start_training would show it in a modal box and wait for a click
+        raise SystemExit(f"the window cannot start: {problem}")
     loop = QEventLoop()
     worker = window.start_training()
     assert worker is not None, "the window refused to start"
-    # Watched as a user would: the Training tab in front, plots and samples painting.
+    run_dir = worker.run_dir
     window.tabs.setCurrentWidget(window.training_view)
-    worker.losses.connect(lambda r: marks.append((r.step, time.perf_counter())))
-    worker.error.connect(lambda r: print("error:", r.message, file=sys.stderr))
+    errors: list[str] = []
+    worker.error.connect(lambda r: errors.append(r.message))
     window.runner.running_changed.connect(lambda running: running or loop.quit())
     heartbeat.start()
     loop.exec()
     heartbeat.stop()
     window.close()
-    (s0, t0), (s1, t1) = marks[0], marks[-1]
-    return (s1 - s0) / (t1 - t0)
-
-
-VARIANTS = ("headless", "headless + live samples", "window")
-
-
-def run_round(app: QApplication, config: NectarConfig, root: Path, heartbeat: Heartbeat,
-              order: tuple[str, ...]) -> dict[str, float]:
-    """One run of each variant, in ``order``; steps per second by variant."""
-    rates: dict[str, float] = {}
-    for name in order:
-        folder = root / f"{name.replace(' ', '')}"
-        if name == "window":
-            rates[name] = gui_rate(app, config, folder, heartbeat)
-        else:
-            rates[name] = headless_rate(config, folder, live_samples="samples" in name)
-    return rates
+    if errors:
+        raise SystemExit(f"the app's run failed: {errors[0]}")
+    return metrics_rate(run_dir)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--preset", default="demo-pix2pix")
-    parser.add_argument("--steps", type=int, default=600)
-    parser.add_argument("--rounds", type=int, default=4)
+    parser.add_argument("--preset", default="pix2pix")
+    parser.add_argument("--size", type=int, default=128, help="crop size (square)")
+    parser.add_argument("--steps", type=int, default=40)
+    parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--warmup-rounds", type=int, default=1,
                         help="rounds run first and not counted (start-up effects)")
+    parser.add_argument("--also-app-threads", type=int, action="append", default=[],
+                        metavar="N", help="add an app variant with runtime.threads=N")
     args = parser.parse_args()
     app = QApplication.instance() or QApplication([sys.argv[0]])
+    variants = ["cli", "app", *(f"app {n}t" for n in args.also_app_threads)]
     rows: list[dict[str, float]] = []
-    late: list[float] = []
+    late: dict[str, list[float]] = {name: [] for name in variants}
+    load_before = os.getloadavg()
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
-        kind = "paired" if "pix2pix" in args.preset else "unpaired"
-        data = write_demo_dataset(root / "data", kind, n_train=100)
-        config = bench_config(args.preset, data, args.steps)
+        kind = "unpaired" if "cyclegan" in args.preset else "paired"
+        data = write_demo_dataset(root / "data", kind, n_train=100, size=args.size)
+        config = bench_config(args.preset, data, args.steps, args.size)
         for i in range(args.warmup_rounds + args.rounds):
             counted = i >= args.warmup_rounds
-            heartbeat = Heartbeat()
-            # Alternate the order so drift over time favours no variant.
-            order = VARIANTS if i % 2 == 0 else tuple(reversed(VARIANTS))
-            rates = run_round(app, config, root / f"round-{i}", heartbeat, order)
+            order = variants if i % 2 == 0 else list(reversed(variants))
+            rates: dict[str, float] = {}
+            for name in order:
+                folder = root / f"round-{i}" / name.replace(" ", "-")
+                heartbeat = Heartbeat()
+                if name == "cli":
+                    rates[name] = cli_rate(app, config, folder, heartbeat)
+                else:
+                    threads = int(name.split()[1][:-1]) if " " in name else 0
+                    pinned = config.with_overrides({"runtime.threads": threads})
+                    rates[name] = app_rate(app, pinned, folder, heartbeat)
+                if counted:
+                    late[name].extend(heartbeat.lateness_ms)
             if counted:
                 rows.append(rates)
-                late.extend(heartbeat.lateness_ms)
             print(f"round {i + 1}{'' if counted else ' (warm-up)'}: "
-                  + " · ".join(f"{k} {rates[k]:.2f} it/s" for k in VARIANTS)
-                  + f" · window/headless {rates['window'] / rates['headless']:.3f}", flush=True)
-    print(f"\n{args.preset}, {args.steps} steps, {config.runtime.threads} training thread(s), "
-          f"{args.rounds} counted rounds")
-    print(f"{'variant':<24} {'median it/s':>12} {'median ratio to headless':>26}")
-    for name in VARIANTS:
+                  + " · ".join(f"{k} {rates[k]:.3f} it/s" for k in variants)
+                  + f" · app/cli {rates['app'] / rates['cli']:.3f}", flush=True)
+    load_after = os.getloadavg()
+    print(f"\n{args.preset} at {args.size}², {args.steps} steps per run, {args.rounds} counted "
+          f"rounds, {os.cpu_count()} cores; load average before {load_before[0]:.2f}, "
+          f"after {load_after[0]:.2f} (1 min)")
+    print(f"{'variant':<12} {'median it/s':>12} {'ratio to cli: median (min–max)':>32} "
+          f"{'heartbeat late p50 / p99 / max ms':>36}")
+    for name in variants:
         rate = statistics.median(r[name] for r in rows)
-        ratio = statistics.median(r[name] / r["headless"] for r in rows)
-        print(f"{name:<24} {rate:>12.2f} {ratio:>26.3f}")
-    print(f"UI heartbeat lateness over {len(late)} ticks while the window trained: "
-          f"p50 {percentile(late, 0.5):.1f} ms · p99 {percentile(late, 0.99):.1f} ms · "
-          f"max {max(late):.1f} ms")
+        ratios = [r[name] / r["cli"] for r in rows]
+        ticks = late[name]
+        beat = (f"{percentile(ticks, 0.5):.1f} / {percentile(ticks, 0.99):.1f} / "
+                f"{max(ticks):.1f}" if ticks else "-")
+        where = " (window idle)" if name == "cli" else ""
+        print(f"{name:<12} {rate:>12.3f} {statistics.median(ratios):>14.3f} "
+              f"({min(ratios):.3f}–{max(ratios):.3f}){'':>5} {beat:>22}{where}")
 
 
 if __name__ == "__main__":

@@ -32,6 +32,8 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-a
 def cmd_train(args: argparse.Namespace) -> int:
     """Train until done, stopped (Ctrl+C / SIGTERM, with a checkpoint) or failed."""
     config, run_dir = _train_config(args)  # before importing torch: typos are reported at once
+    if (status := _check_device(config)) != 0:
+        return status
     from nectar_gui.cli.progress import ProgressPrinter
     from nectar_gui.core.training.control import TrainingControl
     from nectar_gui.core.training.session import SessionOptions, TrainingSession
@@ -50,6 +52,27 @@ def cmd_train(args: argparse.Namespace) -> int:
         for signum, handler in previous.items():  # main() may run inside a larger program
             signal.signal(signum, handler)
     return status
+
+
+def _check_device(config: NectarConfig) -> int:
+    """Say once per machine, before any process group, that the device cannot be had.
+
+    Every process on a machine meets the same device problem (no CUDA, more torchrun
+    processes than GPUs), so the machine's first process (LOCAL_RANK 0) raises it as the
+    one-line error and the others only exit with the same status: the user reads it once,
+    instead of once per process or as NCCL's "Duplicate GPU detected" later on.
+    Returns 0 when the device is there (the session then resolves it again, the same way).
+    """
+    from nectar_gui.core.runtime import DeviceError, dist_info_from_env, resolve_device
+
+    where = dist_info_from_env()
+    try:
+        resolve_device(config.runtime.device, where)
+    except DeviceError as exc:
+        if where.local_rank == 0:
+            raise CliError(str(exc)) from None
+        return 2
+    return 0
 
 
 def _train_config(args: argparse.Namespace) -> tuple[NectarConfig, Path]:

@@ -214,8 +214,9 @@ class RuntimeSection(_Section):
                                  "fp16 (fp16 uses a gradient scaler).")
     seed: int = Field(0, ge=0, le=2**32 - 1, description="Seed for weights, data order and "
                       "augmentation; the same seed on the same device repeats a run.")
-    threads: int = Field(0, ge=0, le=512, description="CPU threads for training; 0 uses all "
-                         "cores but one, leaving one for the window.")
+    threads: int = Field(0, ge=0, le=512, description="CPU threads for training; 0 uses "
+                         "every core, in the app too (torchrun's processes on one machine "
+                         "share them).")
     channels_last: bool = Field(False, description="Channels-last memory layout (faster "
                                 "convolutions on some CPUs).")
     compile: bool = Field(False, description="torch.compile each network (slow first step).")

@@ -54,7 +54,12 @@ def dist_info_from_env() -> DistInfo:
 
 
 def resolve_device(choice: str, dist_info: DistInfo = DistInfo()) -> torch.device:
-    """Turn a config choice into a device; auto prefers CUDA, then MPS, then the CPU."""
+    """Turn a config choice into a device; auto prefers CUDA, then MPS, then the CPU.
+
+    Raises:
+        DeviceError: the device is not there, or torchrun started more processes on this
+            machine than it has CUDA GPUs (each process needs one of its own).
+    """
     cuda = torch.cuda.is_available()
     mps = getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available()
     if choice == "auto":
@@ -63,17 +68,42 @@ def resolve_device(choice: str, dist_info: DistInfo = DistInfo()) -> torch.devic
         if not cuda:
             raise DeviceError("runtime.device is 'cuda' but no CUDA GPU is available; "
                                 "use 'auto' or 'cpu'")
-        return torch.device("cuda", dist_info.local_rank % torch.cuda.device_count())
+        gpus = torch.cuda.device_count()
+        check_one_gpu_per_process(dist_info, gpus)
+        return torch.device("cuda", dist_info.local_rank % gpus)
     if choice == "mps" and not mps:
         raise DeviceError("runtime.device is 'mps' but Apple MPS is not available; "
                             "use 'auto' or 'cpu'")
     return torch.device(choice)
 
 
-def default_threads(*, interactive: bool) -> int:
-    """All cores for headless runs; one core left for the window in the app."""
-    cores = os.cpu_count() or 1
-    return max(1, cores - 1) if interactive else cores
+def check_one_gpu_per_process(dist_info: DistInfo, gpus: int) -> None:
+    """Refuse more processes on this machine than it has CUDA GPUs, before NCCL starts.
+
+    Two processes on one GPU would otherwise get NCCL's "Duplicate GPU detected" error at
+    their first collective, after the models are built, in words that do not say what to
+    do. torchrun gives every process on a machine the same visible GPUs, so this count is
+    the one that matters; the message is one line because the CLI prints it as it is.
+    """
+    if dist_info.local_world_size <= gpus:
+        return
+    n = dist_info.local_world_size
+    at_most = f"--nproc_per_node={gpus}" + (" or fewer" if gpus > 1 else "")
+    raise DeviceError(f"torchrun started {n} processes on this machine but it has {gpus} "
+                      f"CUDA GPU{'s' if gpus != 1 else ''}, and each process needs its own: "
+                      f"run torchrun with {at_most}, or train on the CPU with "
+                      f"--set runtime.device=cpu")
+
+
+def default_threads() -> int:
+    """Every core, in the app as in ``nectar train``.
+
+    The app used to leave one core for the window, which on a 2-core machine made it train
+    at 0.6x the CLI's speed. The window needs little CPU and the training thread releases
+    the GIL inside each torch operation, so with every core the app trains at the CLI's
+    speed and the UI still answers in time (``bench/gui_training.py``).
+    """
+    return os.cpu_count() or 1
 
 
 def seed_everything(seed: int) -> None:
@@ -88,10 +118,9 @@ class Runtime:
 
     Args:
         cfg: the runtime section of the config.
-        interactive: True inside the app, where one core is kept free for the UI.
     """
 
-    def __init__(self, cfg: RuntimeSection, *, interactive: bool = False) -> None:
+    def __init__(self, cfg: RuntimeSection) -> None:
         self.cfg = cfg
         self.dist = dist_info_from_env()
         self.device = resolve_device(cfg.device, self.dist)
@@ -100,7 +129,7 @@ class Runtime:
                                 "'bf16-mixed' or 'fp32'")
         # Processes on one machine share its cores (torchrun on a CPU runs several).
         torch.set_num_threads(cfg.threads or max(
-            1, default_threads(interactive=interactive) // self.dist.local_world_size))
+            1, default_threads() // self.dist.local_world_size))
         if self.device.type == "cpu" and cfg.tune_malloc:
             tune_malloc()  # reuse big step buffers instead of page-faulting them (speed.py)
         if self.device.type == "cuda":

@@ -7,6 +7,10 @@ the run each rank writes into DUMP_DIR:
 - ``rank<r>.losses.json``: one entry per loss flush with this rank's own averages
   (``local``) and what the session reported, averaged over all ranks (``reduced``).
 
+With ``NECTAR_TEST_FAKE_CUDA_GPUS=N`` in the environment every rank believes the machine
+has N CUDA GPUs (and nothing more: no kernel ever runs on them), so the check that
+refuses more processes than GPUs is tested under a real torchrun on any machine.
+
 Usage: python -m torch.distributed.run … tests/core/ddp_worker.py DUMP_DIR train …
 """
 
@@ -19,6 +23,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import torch
 from safetensors.torch import save_file
 
 from nectar_gui import cli
@@ -53,6 +58,10 @@ def main() -> int:
 
     patches: list[tuple[Any, str, Any]] = [(schedule.LossMeter, "take_values", recording_take),
                                            (session.TrainingSession, "run", run_and_dump)]
+    fake_gpus = os.environ.get("NECTAR_TEST_FAKE_CUDA_GPUS")
+    if fake_gpus is not None:
+        patches += [(torch.cuda, "is_available", lambda: True),
+                    (torch.cuda, "device_count", lambda: int(fake_gpus))]
     for owner, name, value in patches:
         setattr(owner, name, value)
     return cli.main(sys.argv[2:])

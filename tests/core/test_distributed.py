@@ -1,8 +1,10 @@
-"""``nectar train`` under ``torchrun --nproc_per_node=2`` on the CPU (gloo).
+"""``nectar train`` under ``torchrun --nproc_per_node=2`` on the CPU (gloo), and on two GPUs.
 
 Each run goes through ``tests/core/ddp_worker.py``, which runs the real ``nectar`` command
 line on every rank and then saves that rank's parameters and loss averages, so the test
 can check that DDP kept the ranks in step and that the reported losses are rank averages.
+The CPU runs say ``runtime.device=cpu``: with ``auto`` a machine with one GPU would start
+both ranks on it, which nectar refuses (also tested here).
 """
 
 from __future__ import annotations
@@ -34,13 +36,15 @@ WORKER = Path(__file__).with_name("ddp_worker.py")
 SYNC_EVERY = 2  # steps between the ranks' loss reductions and stop checks
 
 
-def launch(args: list[str], dump: Path, cwd: Path) -> subprocess.Popen[str]:
+def launch(args: list[str], dump: Path, cwd: Path, env: dict[str, str] | None = None
+           ) -> subprocess.Popen[str]:
     """Start ``torchrun --nproc_per_node=2 ddp_worker.py DUMP nectar-args…``."""
     dump.mkdir(parents=True, exist_ok=True)
     cwd.mkdir(parents=True, exist_ok=True)
     cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone",
            "--nproc_per_node=2", str(WORKER), str(dump), *args, "--quiet"]
-    return subprocess.Popen(cmd, cwd=cwd, env={**os.environ, "OMP_NUM_THREADS": "1"},
+    return subprocess.Popen(cmd, cwd=cwd, env={**os.environ, "OMP_NUM_THREADS": "1",
+                                               **(env or {})},
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
 
 
@@ -61,8 +65,9 @@ def torchrun(args: list[str], dump: Path, cwd: Path) -> str:
     return out
 
 
-def write_config(kind: str, data: Path, path: Path) -> Path:
-    config = tiny_config(kind, data, **{"logging.dist_sync_every_steps": SYNC_EVERY})
+def write_config(kind: str, data: Path, path: Path, device: str = "cpu") -> Path:
+    config = tiny_config(kind, data, **{"logging.dist_sync_every_steps": SYNC_EVERY,
+                                        "runtime.device": device})
     path.write_text(config.to_json())
     return path
 
@@ -95,9 +100,10 @@ def assert_losses_are_rank_averages(dump: Path, metrics: list[dict[str, object]]
     assert ranks_saw_different_data  # else the averaging above proves nothing
 
 
-def train_fresh(kind: str, data: Path, tmp_path: Path, steps: int = 6) -> Path:
+def train_fresh(kind: str, data: Path, tmp_path: Path, steps: int = 6, device: str = "cpu"
+                ) -> Path:
     """A new 2-rank run of ``steps`` steps; checks the run folder, ranks and losses."""
-    config = write_config(kind, data, tmp_path / "config.json")
+    config = write_config(kind, data, tmp_path / "config.json", device)
     runs, cwd, dump = tmp_path / "runs", tmp_path / "cwd", tmp_path / "dump"
     run = runs / "run"
     out = torchrun(["train", "--config", str(config), "--data", str(data), "--run-dir",
@@ -129,6 +135,48 @@ def train_fresh(kind: str, data: Path, tmp_path: Path, steps: int = 6) -> Path:
 def test_cyclegan_ranks_train_in_step(unpaired_data: Path, tmp_path: Path) -> None:
     """G_A and G_B each run two or three times in one graph, D twice per D step."""
     train_fresh("cyclegan", unpaired_data, tmp_path)
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(torch.cuda.device_count() < 2 or not dist.is_nccl_available(),
+                    reason="needs two CUDA GPUs and NCCL")
+@pytest.mark.parametrize("kind", ["pix2pix", "cyclegan"])
+def test_ranks_train_in_step_on_two_gpus(kind: str, paired_data: Path, unpaired_data: Path,
+                                         tmp_path: Path) -> None:
+    """The same checks with NCCL, one GPU per rank."""
+    data = paired_data if kind == "pix2pix" else unpaired_data
+    run = train_fresh(kind, data, tmp_path, device="cuda")
+    assert "on cuda:0" in (run / "log.txt").read_text()
+
+
+def assert_refused_once(out: str, returncode: int, gpus: int) -> None:
+    """One line from the machine's first process, nothing from NCCL, a failed job."""
+    errors = [line for line in out.splitlines() if "nectar: error:" in line]
+    assert errors == [
+        f"nectar: error: torchrun started 2 processes on this machine but it has {gpus} CUDA "
+        f"GPU, and each process needs its own: run torchrun with --nproc_per_node={gpus}, or "
+        f"train on the CPU with --set runtime.device=cpu"], out
+    assert "Duplicate GPU" not in out and "DeviceError" not in out, out
+    assert returncode != 0, out
+
+
+def test_two_processes_on_one_faked_gpu_are_refused_in_one_line(
+        paired_data: Path, tmp_path: Path) -> None:
+    """torchrun end to end on the CPU: ddp_worker makes each rank see one CUDA GPU."""
+    run = tmp_path / "run"
+    proc = launch(["train", "--preset", "demo-pix2pix", "--data", str(paired_data),
+                   "--run-dir", str(run)], tmp_path / "dump", tmp_path / "cwd",
+                  env={"NECTAR_TEST_FAKE_CUDA_GPUS": "1"})
+    assert_refused_once(finish(proc), proc.returncode, gpus=1)
+    assert not run.exists()
+
+
+@pytest.mark.skipif(torch.cuda.device_count() != 1, reason="needs exactly one CUDA GPU")
+def test_two_processes_on_the_one_real_gpu_are_refused_in_one_line(
+        paired_data: Path, tmp_path: Path) -> None:
+    proc = launch(["train", "--preset", "demo-pix2pix", "--data", str(paired_data),
+                   "--run-dir", str(tmp_path / "run")], tmp_path / "dump", tmp_path / "cwd")
+    assert_refused_once(finish(proc), proc.returncode, gpus=1)
 
 
 @pytest.mark.slow

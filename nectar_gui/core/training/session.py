@@ -85,7 +85,7 @@ class SessionOptions:
     Attributes:
         run_dir: where to write the run (None: write nothing, e.g. a quick test).
         resume: continue from the newest checkpoint in ``run_dir``.
-        interactive: inside the app: keep a core free, send live samples, pause on NaN.
+        interactive: inside the app: pause on NaN instead of stopping.
         live_samples: send SampleReports on ``logging.sample_interval_s``.
     """
 
@@ -137,7 +137,7 @@ class TrainingSession:
         cfg, opts = self.config, self.options
         if cfg.data.root is None:
             raise DatasetError("No dataset chosen: set data.root (or use --data DIR)")
-        self.runtime = Runtime(cfg.runtime, interactive=opts.interactive)
+        self.runtime = Runtime(cfg.runtime)
         run_dir = opts.run_dir if self.runtime.dist.is_main else None
         if run_dir is not None:  # before the scan, which can take minutes on a large dataset
             check_run_folder(run_dir, resume=opts.resume)
