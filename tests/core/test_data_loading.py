@@ -101,3 +101,25 @@ def test_one_loader_serves_every_epoch(paired_data: Path, tmp_path: Path,
     monkeypatch.setattr(loader_module, "DataLoader", counting)
     _train(paired_data, tmp_path / "run", workers=1, cache_mb=64)
     assert built == [1]
+
+
+@pytest.mark.parametrize("data", ["paired_data", "unpaired_data"])
+def test_uint8_items_become_the_float_items_on_the_device(request: pytest.FixtureRequest,
+                                                          data: str) -> None:
+    """Training batches travel as uint8; the model's conversion equals the dataset's."""
+    from nectar_gui.core.config import NectarConfig
+    from nectar_gui.core.runtime import Runtime
+    from nectar_gui.core.training.models import create_model
+
+    root = request.getfixturevalue(data)
+    floats, raw = _dataset(root, 0), _dataset(root, 0)
+    raw.as_uint8 = True
+    config = tiny_config("pix2pix", root)
+    model = create_model(config, Runtime(NectarConfig().runtime.model_copy(
+        update={"device": "cpu"})))
+    for key in EpochSampler(len(raw), seed=3, epoch=1):
+        item = raw[key]
+        assert item["A"].dtype == torch.uint8
+        moved = model.to_device({k: item[k][None] for k in ("A", "B")})  # type: ignore[index]
+        want = floats[key]
+        assert torch.equal(moved["A"][0], want["A"]) and torch.equal(moved["B"][0], want["B"])  # type: ignore[arg-type]

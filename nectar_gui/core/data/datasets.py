@@ -35,7 +35,13 @@ from torch.utils.data import Dataset, Sampler
 from nectar_gui.core.config import DataSection
 from nectar_gui.core.data.augment import AugmentParams, augment_pair, is_active
 from nectar_gui.core.data.errors import DatasetError, ImageReadError, expected_layouts
-from nectar_gui.core.data.images import convert_channels, decode_image, load_image, to_tensor
+from nectar_gui.core.data.images import (
+    convert_channels,
+    decode_image,
+    load_image,
+    to_tensor,
+    to_uint8_tensor,
+)
 from nectar_gui.core.data.layouts import DatasetLayout, detect_layout
 from nectar_gui.core.data.transforms import TransformParams, preprocess
 
@@ -72,6 +78,10 @@ class GanDataset(Dataset[Item]):
         self.bad_files: list[str] = []
         #: bytes of decoded images this process may keep between epochs (0: none)
         self.cache_bytes = 0
+        #: un-augmented items as uint8 (C, H, W), converted to float on the training
+        #: device (:func:`images.uint8_to_float`): a quarter of the bytes to move, and the
+        #: loader workers skip the float arithmetic
+        self.as_uint8 = False
         self._cache: dict[tuple[str, int], Image.Image] = {}
         self._cache_used = 0
         self._swap = cfg.direction == "BtoA"
@@ -131,7 +141,8 @@ class GanDataset(Dataset[Item]):
             extra = AugmentParams.draw(rng, self.cfg.augment)
             tensor_a, tensor_b = augment_pair(img_a, img_b, extra, self.cfg.augment)
         else:
-            tensor_a, tensor_b = to_tensor(img_a), to_tensor(img_b)
+            convert = to_uint8_tensor if self.as_uint8 else to_tensor
+            tensor_a, tensor_b = convert(img_a), convert(img_b)
         return {"A": tensor_a, "B": tensor_b,
                 "index": index, "A_path": str(path_a), "B_path": str(path_b)}
 

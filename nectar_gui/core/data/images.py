@@ -143,13 +143,26 @@ def convert_channels(img: Image.Image, channels: int) -> Image.Image:
 
 def to_tensor(img: Image.Image) -> torch.Tensor:
     """An 8-bit PIL image as a float32 tensor (C, H, W) scaled to [-1, 1]."""
+    return uint8_to_float(to_uint8_tensor(img))
+
+
+def to_uint8_tensor(img: Image.Image) -> torch.Tensor:
+    """An 8-bit PIL image as a uint8 tensor (C, H, W), values as stored."""
     import torch
 
     arr = np.array(img, dtype=np.uint8)  # a writable copy: torch refuses read-only memory
     if arr.ndim == 2:
         arr = arr[:, :, None]
-    chw = torch.from_numpy(np.ascontiguousarray(arr.transpose(2, 0, 1)))  # (C, H, W)
-    return chw.float().div_(127.5).sub_(1.0)
+    return torch.from_numpy(np.ascontiguousarray(arr.transpose(2, 0, 1)))  # (C, H, W)
+
+
+def uint8_to_float(t: torch.Tensor) -> torch.Tensor:
+    """uint8 pixels (any shape) as float32 in [-1, 1]: the one formula, wherever it runs.
+
+    Training batches travel as uint8 and are converted on the training device, so this
+    must give the same values as :func:`to_tensor` did in the loader.
+    """
+    return t.float().div_(127.5).sub_(1.0)
 
 
 def to_uint8(t: torch.Tensor) -> np.ndarray:

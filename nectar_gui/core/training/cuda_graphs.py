@@ -147,7 +147,9 @@ class PhaseGraphs:
     def _capture(self, name: str, fn: Phase, inputs: dict[str, Tensor]) -> _Captured:
         static_inputs = {k: v.clone() for k, v in inputs.items()}
         graph = torch.cuda.CUDAGraph()
-        with torch.cuda.graph(graph):
+        # thread_local: the loader's pin-memory thread keeps calling CUDA meanwhile, which
+        # would invalidate a capture in the default (global) mode.
+        with torch.cuda.graph(graph, capture_error_mode="thread_local"):
             outputs = fn(static_inputs)
         captured = _Captured(graph, static_inputs, outputs)
         self._captured[name] = captured

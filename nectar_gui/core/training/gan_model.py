@@ -18,6 +18,7 @@ import torch
 from torch import Tensor, nn
 
 from nectar_gui.core.config import NectarConfig
+from nectar_gui.core.data.images import uint8_to_float
 from nectar_gui.core.geometry import ReceptiveField
 from nectar_gui.core.loss_names import loss_group as loss_group  # re-exported
 from nectar_gui.core.losses import GanLoss
@@ -183,10 +184,19 @@ class GanModel(abc.ABC):
                 net.train()
 
     def to_device(self, batch: Batch) -> Batch:
-        """Move image tensors to the device (channels-last when configured)."""
+        """Move image tensors to the device (channels-last when configured).
+
+        uint8 batches (the training loader's) become floats in [-1, 1] there, by the
+        same formula the dataset would have used.
+        """
         fmt = torch.channels_last if self.runtime.cfg.channels_last else torch.contiguous_format
-        return {k: v.to(self.device, non_blocking=True, memory_format=fmt)
-                for k, v in batch.items() if k in ("A", "B")}
+        out: Batch = {}
+        for k in ("A", "B"):
+            if k in batch:
+                x = batch[k].to(self.device, non_blocking=True)
+                out[k] = (uint8_to_float(x) if x.dtype == torch.uint8 else x).contiguous(
+                    memory_format=fmt)
+        return out
 
     def receptive_field(self) -> ReceptiveField:
         """Geometry of the discriminators (all share one architecture)."""

@@ -314,7 +314,8 @@ class TrainingSession:
     def _model_notes(self) -> Iterator[Report]:
         """Pass on what the model noted (CUDA graphs captured or not) to the log."""
         if self.model is not None:
-            notes, self.model.notes = self.model.notes, []
+            notes = list(self.model.notes)
+            self.model.notes.clear()  # in place: the model's graph runner appends to it
             for note in notes:
                 yield self._log(note)
 
