@@ -26,7 +26,7 @@ Layout = Literal["auto", "aligned", "paired", "unaligned"]
 Direction = Literal["AtoB", "BtoA"]
 Preprocess = Literal["resize_and_crop", "crop", "resize", "none"]
 DeviceChoice = Literal["auto", "cpu", "cuda", "mps"]
-Precision = Literal["fp32", "bf16-mixed", "fp16-mixed"]
+Precision = Literal["auto", "fp32", "bf16-mixed", "fp16-mixed"]
 AdamImpl = Literal["auto", "fused", "foreach", "for-loop"]
 BestMetric = Literal["auto", "psnr", "ssim", "l1", "cycle_l1"]
 AugmentSides = Literal["input", "both"]
@@ -210,8 +210,10 @@ class RuntimeSection(_Section):
 
     device: DeviceChoice = Field("auto", description="auto picks CUDA, then Apple MPS, "
                                  "then the CPU.")
-    precision: Precision = Field("fp32", description="fp32, or mixed precision in bf16 or "
-                                 "fp16 (fp16 uses a gradient scaler).")
+    precision: Precision = Field("auto", description="fp32, or mixed precision in bf16 or "
+                                 "fp16 (fp16 uses a gradient scaler). auto: bf16-mixed on a "
+                                 "CUDA GPU that has it (measured fastest there), fp32 "
+                                 "elsewhere.")
     seed: int = Field(0, ge=0, le=2**32 - 1, description="Seed for weights, data order and "
                       "augmentation; the same seed on the same device repeats a run.")
     threads: int = Field(0, ge=0, le=512, description="CPU threads for training; 0 uses "

@@ -153,7 +153,7 @@ def training_memory_breakdown(config: NectarConfig) -> dict[str, int]:
         ``weights``, ``gradients``, ``adam_state``, ``activations`` and ``total``, in bytes.
     """
     crop, batch = config.data.crop_size, config.optim.batch_size
-    act_bytes = 4 if config.runtime.precision == "fp32" else 2
+    act_bytes = 2 if config.runtime.precision in ("bf16-mixed", "fp16-mixed") else 4
     parameters, per_pass = 0, {}
     with torch.device("meta"):
         for name, (role, cin, cout) in _network_inputs(config).items():

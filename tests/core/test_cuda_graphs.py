@@ -61,6 +61,23 @@ def test_on_says_why_it_cannot_be_honoured(overrides: dict[str, object], device:
     assert message is not None and reason in message and "without CUDA graphs" in message
 
 
+@pytest.mark.parametrize(("choice", "device", "bf16", "expect"), [
+    ("auto", "cpu", True, "fp32"),
+    ("auto", "mps", True, "fp32"),
+    ("auto", "cuda", True, "bf16-mixed"),
+    ("auto", "cuda", False, "fp32"),  # cards before Ampere
+    ("fp32", "cuda", True, "fp32"),
+    ("fp16-mixed", "cuda", True, "fp16-mixed"),
+])
+def test_auto_precision_is_bf16_on_cuda_cards_that_have_it(
+        monkeypatch: pytest.MonkeyPatch, choice: str, device: str, bf16: bool, expect: str
+) -> None:
+    from nectar_gui.core.runtime import resolve_precision
+
+    monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda *a, **k: bf16)
+    assert resolve_precision(choice, torch.device(device)) == expect
+
+
 def test_disabled_phases_run_eagerly() -> None:
     calls: list[dict[str, torch.Tensor]] = []
 
@@ -158,6 +175,7 @@ def test_checkpoints_cross_between_capturable_and_plain_optimizers(
 def _cuda_run(kind: str, data: Path, run: Path, graphs: str, **extra: object) -> list[str]:
     """Train 12 tiny steps on the GPU into ``run``; returns the log lines."""
     config = tiny_config(kind, data, **{"runtime.device": "cuda", "runtime.cuda_graphs": graphs,
+                                        "runtime.precision": "fp32",
                                         "optim.n_epochs": 2, "logging.max_steps": 12,
                                         **extra})
     reports = run_all(TrainingSession(config, SessionOptions(run_dir=run)))
@@ -200,7 +218,8 @@ def test_replayed_steps_train_like_eager_steps(paired_data: Path, unpaired_data:
     finally:
         torch.backends.cudnn.deterministic = False
     assert any("CUDA graphs: captured" in line for line in logs), logs
-    start = _untrained(tiny_config(kind, data, **{"runtime.device": "cuda", **extra}))
+    start = _untrained(tiny_config(kind, data, **{"runtime.device": "cuda",
+                                                  "runtime.precision": "fp32", **extra}))
     replayed, eager = final_weights(tmp_path / "graphs"), final_weights(tmp_path / "eager")
     moved = apart = 0.0
     for net, weights in eager.items():

@@ -47,7 +47,7 @@ def graphs_blocker(config: NectarConfig, device: torch.device, distributed: bool
     rt = config.runtime
     if device.type != "cuda":
         return "they need a CUDA GPU"
-    if rt.precision == "fp16-mixed":
+    if rt.precision == "fp16-mixed":  # auto never picks fp16
         return ("fp16-mixed checks its loss scale on the host every step; bf16-mixed or fp32 "
                 "can use them")
     if distributed:
