@@ -39,6 +39,7 @@ LABELS = {
     "data.direction": "Direction", "data.preprocess": "Preprocessing",
     "data.load_size": "Load size (px)", "data.crop_size": "Crop size (px)",
     "data.flip": "Random flips", "data.num_workers": "Loader workers",
+    "data.cache_mb": "Image cache (MiB)",
     "data.augment.vflip": "Vertical flips", "data.augment.rot90": "90° turns",
     "data.augment.brightness": "Brightness ±", "data.augment.contrast": "Contrast ±",
     "data.augment.saturation": "Saturation ±", "data.augment.hue": "Hue ±",
@@ -57,6 +58,7 @@ LABELS = {
     "runtime.device": "Device", "runtime.precision": "Precision",
     "runtime.seed": "Random seed", "runtime.threads": "CPU threads",
     "runtime.channels_last": "Channels-last", "runtime.compile": "torch.compile",
+    "runtime.cuda_graphs": "CUDA graphs",
     "runtime.fast_ops": "Fast CPU layers", "runtime.tune_malloc": "Keep freed memory",
     "logging.metrics_interval_s": "Losses every (s)",
     "logging.sample_interval_s": "Live sample (s)",
@@ -76,16 +78,17 @@ CHOICE_LABELS = {
     "resize_and_crop": "Resize, then crop", "crop": "Crop only", "resize": "Resize only",
     "cpu": "CPU", "cuda": "CUDA", "mps": "Apple MPS", "fused": "Fused", "foreach": "Foreach",
     "for-loop": "For-loop", "input": "Input only", "both": "Both A and B",
+    "on": "On", "off": "Off",
 }
 
 # Text shown instead of a spin box's minimum where that value means "choose for me".
 SPECIAL_VALUES = {"data.num_workers": "Auto", "runtime.threads": "Auto",
-                  "loss.pool_size": "Off"}
+                  "loss.pool_size": "Off", "data.cache_mb": "Off"}
 WIDGET_OVERRIDES: dict[str, FieldKind] = {"data.root": "folder", "schema_version": "readonly"}
 ADVANCED = frozenset({
-    "schema_version", "model.init_gain", "data.num_workers", "optim.adam_impl",
-    "runtime.threads", "runtime.channels_last", "runtime.compile", "runtime.fast_ops",
-    "runtime.tune_malloc",
+    "schema_version", "model.init_gain", "data.num_workers", "data.cache_mb",
+    "optim.adam_impl", "runtime.threads", "runtime.channels_last", "runtime.compile",
+    "runtime.cuda_graphs", "runtime.fast_ops", "runtime.tune_malloc",
     "logging.metrics_interval_s", "logging.sample_interval_s",
     "logging.dist_sync_every_steps",
 })
