@@ -66,6 +66,7 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     if args.quick:
         args.images, args.size, args.batch, args.workers, args.epochs = 16, 64, 4, "0,1", 2
+        args.cache_mb = "0"
     with tempfile.TemporaryDirectory() as tmp:
         data = Path(args.data) if args.data else synthetic_dataset(Path(tmp), args.images,
                                                                    args.size)

@@ -4,7 +4,7 @@ Usage::
 
     .venv/bin/python bench/train_step.py                      # engine defaults, 64² and 256²
     .venv/bin/python bench/train_step.py --models pix2pix --sizes 256 \\
-        --variant default --variant reference --variant adam=fused --steps 7
+        --variant default --variant stock --variant adam=fused --steps 7
     .venv/bin/python bench/train_step.py --quick              # smoke run, a few seconds
 
 Every step is the real ``create_model(...).train_step(batch)`` on random tensors (no data
@@ -27,16 +27,19 @@ remains: compare variants within one run, and repeat.
 Columns: median / min / max seconds of the kept steps; ``first s`` = building the model
 plus its first step (includes compile time); ``sys s`` and ``faults`` = kernel time and
 minor page faults per step (allocator effects); ``t/t[first variant]`` = median time
-ratio to the first ``--variant`` (< 1 is faster); ``ref s`` = the REFERENCE.md figure
-for the reference code on a 2-core CPU and ``ref/ours`` = that figure / our median
-(batch 1, 128² and 256² only).
+ratio to the first ``--variant`` (< 1 is faster).
+
+This bench compares the engine with itself. Against the real reference code, measure
+with ``../shared/tools/sidebyside.py`` (both programs, alternated, in one run): figures
+from another day or another program's bench are not comparable.
 
 A variant is ``+``-joined settings (``channels_last+adam=fused``):
 
 =====================  ==============================================================
 ``default``            the engine's defaults (nothing changed)
-``reference``          what the reference implementation runs: stock layers
-                       (``fast_ops=off``), untuned malloc (``malloc=off``), for-loop Adam
+``stock``              stock PyTorch everything: stock layers (``fast_ops=off``), untuned
+                       malloc (``malloc=off``), for-loop Adam. Not the reference code
+                       (it measured 1.4× slower than the real reference's steps)
 ``adam=IMPL``          optim.adam_impl: auto, fused, foreach, for-loop
 ``channels_last``      runtime.channels_last = true
 ``compile``            runtime.compile = true (compile time shows as the first step)
@@ -67,12 +70,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-# REFERENCE.md "Cost figures": the reference implementation on a 2-core CPU like ours.
-REFERENCE_S_PER_STEP: dict[tuple[str, int], float] = {
-    ("cyclegan", 256): 18.7, ("pix2pix", 256): 1.35,
-    ("cyclegan", 128): 5.5, ("pix2pix", 128): 0.63,
-}
-ALIASES = {"reference": ["fast_ops=off", "malloc=off", "adam=for-loop"]}
+ALIASES = {"stock": ["fast_ops=off", "malloc=off", "adam=for-loop"]}
 
 
 # ---- variants ------------------------------------------------------------------------------
@@ -402,20 +400,15 @@ def run_case(model: str, size: int, variants: list[Variant], workers: dict[Any, 
 def print_table(results: list[Result], first_variant: str, batch: int = 1) -> None:
     base_col = f"t/t[{first_variant}]"
     head = (f"{'model':9} {'size':>5} {'variant':28} {'median s':>9} {'min s':>8} "
-            f"{'max s':>8} {'first s':>8} {'sys s':>6} {'faults':>7} {'noisy':>5} {base_col:>14} "
-            f"{'ref s':>6} {'ref/ours':>8}")
+            f"{'max s':>8} {'first s':>8} {'sys s':>6} {'faults':>7} {'noisy':>5} {base_col:>14}")
     print(head)
     print("-" * len(head))
     base = {(r.model, r.size): r.median for r in results if r.variant == first_variant}
     for r in results:
         ratio = r.median / base[(r.model, r.size)]
-        ref = REFERENCE_S_PER_STEP.get((r.model, r.size)) if batch == 1 else None
-        ref_s = f"{ref:6.2f}" if ref else f"{'-':>6}"
-        vs_ref = f"{ref / r.median:7.2f}x" if ref else f"{'-':>8}"
         print(f"{r.model:9} {r.size:>5} {r.variant:28} {r.median:9.3f} {min(r.times):8.3f} "
               f"{max(r.times):8.3f} {r.first_s:8.2f} {statistics.median(r.sys_s):6.3f} "
-              f"{statistics.median(r.faults):>7.0f} {r.noisy:>5} {ratio:14.3f} "
-              f"{ref_s} {vs_ref}")
+              f"{statistics.median(r.faults):>7.0f} {r.noisy:>5} {ratio:14.3f}")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -491,8 +484,7 @@ def main(argv: list[str] | None = None) -> int:
     print_table(results, variants[0].name, args.batch)
     print(f"load average after: {os.getloadavg()[0]:.2f}.  noisy = step attempts disturbed by "
           f"other processes (> {args.max_noise} cores busy meanwhile), re-run up to "
-          f"{args.retries}x.\nref s = REFERENCE.md figure for the reference code on a 2-core "
-          f"CPU; ref/ours > 1 means faster than the reference.")
+          f"{args.retries}x. Against the real reference: ../shared/tools/sidebyside.py.")
     return 0
 
 

@@ -1,4 +1,4 @@
-"""bench/train_step.py runs end to end (times are printed, never asserted)."""
+"""The benches run end to end (times are printed, never asserted)."""
 
 from __future__ import annotations
 
@@ -39,3 +39,25 @@ def test_d_health_bench_prints_the_ratio() -> None:
     assert "on/off" in header and "signals/step" in header
     assert row.split()[:2] == ["pix2pix", "64"]
     float(row.split()[4])  # the ratio, whatever its value
+
+
+def test_loader_bench_prints_a_row_per_setting() -> None:
+    out = subprocess.run([sys.executable, str(BENCH.with_name("data.py")), "--quick"],
+                         capture_output=True, text=True, timeout=240, check=True).stdout
+    lines = out.splitlines()
+    header = next(i for i, line in enumerate(lines) if line.lstrip().startswith("workers"))
+    rows = [line.split() for line in lines[header + 1:] if line.strip()]
+    assert [r[:2] for r in rows] == [["0", "0"], ["1", "0"]]
+    for r in rows:
+        assert float(r[2]) > 0 and float(r[3]) > 0  # images/s, whatever the value
+
+
+def test_gpu_bench_says_when_there_is_no_gpu() -> None:
+    import pytest
+    import torch
+
+    if torch.cuda.is_available():
+        pytest.skip("a GPU is here: the bench itself is the check (minutes, not a test)")
+    res = subprocess.run([sys.executable, str(BENCH.with_name("gpu.py")), "--quick"],
+                         capture_output=True, text=True, timeout=120)
+    assert res.returncode == 2 and "needs a CUDA GPU" in res.stdout
