@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from PySide6.QtCore import QObject, Signal, Slot
 
@@ -33,7 +34,11 @@ THUMB_SIZE = 96
 
 @dataclass(frozen=True)
 class EvaluateJob:
-    """Evaluate checkpoints ``steps`` of ``run_dir`` on up to ``limit`` images of ``split``."""
+    """Evaluate checkpoints ``steps`` of ``run_dir`` on up to ``limit`` images of ``split``.
+
+    With ``generator_file`` set, that file is measured (as step 0) on ``data_root``'s
+    split instead, and ``run_dir`` is unused.
+    """
 
     job: int
     run_dir: Path
@@ -41,6 +46,8 @@ class EvaluateJob:
     split: str
     limit: int | None = None
     device: str = "auto"
+    generator_file: Path | None = None
+    data_root: Path | None = None
 
 
 @dataclass(frozen=True)
@@ -126,17 +133,25 @@ class EvaluateWorker(QObject):
 
     def _evaluate_step(self, request: EvaluateJob, index: int, step: int) -> StepEvaluation:
         # Imported here: torch loads on this thread, never on the UI's.
-        from nectar_gui.core.evaluation.evaluate import evaluate_checkpoint
+        from nectar_gui.core.evaluation.evaluate import (
+            evaluate_checkpoint,
+            evaluate_generator_file,
+        )
 
         job, count = request.job, len(request.steps)
         if self._cancelled(job):
             raise EvaluationCancelled
         self.progress.emit(EvalProgress(job, step, index, count, 0, 0))
-        return evaluate_checkpoint(
-            request.run_dir, step, request.split, request.limit, device=request.device,
-            thumb_size=THUMB_SIZE, cancel=lambda: self._cancelled(job),
-            progress=lambda d, t: self.progress.emit(EvalProgress(job, step, index, count,
-                                                                  d, t)))
+        common: dict[str, Any] = {
+            "device": request.device, "thumb_size": THUMB_SIZE,
+            "cancel": lambda: self._cancelled(job),
+            "progress": lambda d, t: self.progress.emit(EvalProgress(job, step, index, count,
+                                                                     d, t))}
+        if request.generator_file is not None and request.data_root is not None:
+            return evaluate_generator_file(request.generator_file, request.data_root,
+                                           request.split, request.limit, **common)
+        return evaluate_checkpoint(request.run_dir, step, request.split, request.limit,
+                                   **common)
 
     @Slot(object)
     def choose_best(self, request: BestJob) -> None:
@@ -172,6 +187,12 @@ class EvaluateRunner(JobRunner):
         """Queue an evaluation of ``steps``; returns its job number."""
         return self._submit("evaluate", self._evaluate_requested, lambda job: EvaluateJob(
             job, Path(run_dir), tuple(steps), split, limit, device))
+
+    def evaluate_file(self, path: Path, data_root: Path, split: str, *,
+                      limit: int | None = None, device: str = "auto") -> int:
+        """Queue measuring generator file ``path`` on ``data_root``; returns its job number."""
+        return self._submit("evaluate", self._evaluate_requested, lambda job: EvaluateJob(
+            job, Path(path).parent, (0,), split, limit, device, Path(path), Path(data_root)))
 
     def choose_best(self, run_dir: Path, evaluations: Sequence[StepEvaluation],
                     metric: str | None) -> int:

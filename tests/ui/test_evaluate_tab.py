@@ -217,3 +217,48 @@ def test_a_failed_evaluation_says_why(qtbot: QtBot, tab: EvaluateTab, run: Path,
     assert tab.run.steps == (4,) and tab.controls.evaluate_button.isEnabled()
     tab.plot.step_clicked.emit(4)
     assert tab.checkpoints.current_step() == 4
+
+
+def test_a_generator_file_is_measured_on_a_chosen_dataset(
+        qtbot: QtBot, tab: EvaluateTab, run: Path, tmp_path: Path, unpaired_data: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A reference latest_net_G.pth on the run's dataset: one entry, no BEST, no D."""
+    from nectar_gui.core.evaluation.evaluate import evaluate_generator_file
+    from tests.tiny_generators import reference_pth
+
+    pth = reference_pth(tmp_path / "latest_net_G.pth")
+    data = Path(json.loads((run / "config.json").read_text())["data"]["root"])
+    monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *a, **k: (str(pth), ""))
+    monkeypatch.setattr(QFileDialog, "getExistingDirectory", lambda *a, **k: str(data))
+    qtbot.mouseClick(tab.controls.file_button, Qt.MouseButton.LeftButton)
+    assert tab.run is not None and tab.run.generator_file == pth
+    assert tab.controls.current_file() == (pth, data)
+    assert "latest_net_G.pth on" in tab.controls.run_combo.currentText()
+    assert _row_text(tab, 0) == "latest_net_G.pth" and tab.checkpoints.ticked_steps() == [0]
+    assert not tab.best.mark_button.isVisible() and "not a run" in tab.best.status.text()
+
+    _evaluate_all(qtbot, tab)
+    evaluation = tab.current_evaluation()
+    assert evaluation is not None and evaluation.step == 0
+    assert tab.table.results.rowCount() == len(evaluation.images) > 0
+    direct = evaluate_generator_file(pth, data, tab.controls.split(), tab.controls.limit(),
+                                     thumb_size=0)
+    assert evaluation.mean == pytest.approx(direct.mean)  # the engine's own numbers
+    assert "latest_net_G.pth" in tab.caption.text() and "double-click" not in tab.caption.text()
+
+    rect = tab.table.visualRect(tab.table.results.index(0, 0))
+    qtbot.mouseClick(tab.table.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    with qtbot.assertNotEmitted(tab.inspect_requested):
+        qtbot.mouseDClick(tab.table.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    assert "no discriminator" in tab.strip.label.text()
+
+    tab.open_run(run)  # back to the run: BEST can be marked again
+    assert tab.best.mark_button.isVisible() and not tab.run.is_file
+    index = tab.controls.run_combo.findText("latest_net_G.pth", Qt.MatchFlag.MatchStartsWith)
+    tab.controls.run_combo.setCurrentIndex(index)
+    tab.controls.run_combo.activated.emit(index)  # the file stays in the list
+    assert tab.run is not None and tab.run.generator_file == pth
+
+    tab.open_generator_file(pth, unpaired_data)
+    assert tab.message.isVisible() and "unpaired" in tab.message.text()
+    assert not tab.controls.evaluate_button.isEnabled()

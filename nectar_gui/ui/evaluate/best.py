@@ -8,16 +8,34 @@ choice by a metric, or validation during training.
 from __future__ import annotations
 
 from html import escape
+from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QLabel, QPushButton, QSizePolicy, QVBoxLayout, QWidget
 
-from nectar_gui.core.evaluation.best import BestMark
-from nectar_gui.core.evaluation.records import metric_name
+from nectar_gui.core.evaluation.best import BestMark, write_best
+from nectar_gui.core.evaluation.records import StepEvaluation, metric_name, ranking_value
 from nectar_gui.ui.evaluate.metrics import format_value
 
 _HOW = {"user": "marked by hand", "eval": "chosen by evaluation",
         "validation": "chosen by validation during training"}
+
+
+FILE_NOTE = ("A generator file is not a run: there is no best checkpoint to mark. "
+             "Evaluate several files, or a run, to compare checkpoints.")
+
+
+def mark_by_user(checkpoints_dir: Path, step: int, metric: str,
+                 shown: StepEvaluation | None) -> BestMark:
+    """Write BEST for ``step``, the user's choice; with its ``metric`` mean when evaluated.
+
+    Raises:
+        OSError, ValueError: BEST could not be written.
+    """
+    value = ranking_value(shown.mean, metric) if shown and metric else None
+    chosen_by = metric if shown else None
+    write_best(checkpoints_dir, step, metric=chosen_by, value=value, by="user")
+    return BestMark(step, chosen_by, value, "user")
 
 
 def describe_best(mark: BestMark | None) -> str:
@@ -59,8 +77,11 @@ class BestPanel(QWidget):
         self.set_mark(None)
         self.update_state(step=None, metric="", evaluated=0, busy=False)
 
-    def set_mark(self, mark: BestMark | None) -> None:
-        self.status.setText(describe_best(mark))
+    def set_mark(self, mark: BestMark | None, *, file: bool = False) -> None:
+        """Say what BEST is; a generator file has none (its buttons hide)."""
+        self.status.setText(FILE_NOTE if file else describe_best(mark))
+        self.mark_button.setVisible(not file)
+        self.auto_button.setVisible(not file)
 
     def update_state(self, *, step: int | None, metric: str, evaluated: int,
                      busy: bool) -> None:

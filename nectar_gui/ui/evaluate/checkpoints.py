@@ -42,6 +42,7 @@ class CheckpointList(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._best: int | None = None
+        self._names: dict[int, str] = {}
         self._build_ui()
         self.tree.currentItemChanged.connect(lambda _c, _p: self.current_changed.emit(
             self.current_step()))
@@ -69,13 +70,18 @@ class CheckpointList(QWidget):
         layout.addWidget(self.tree, 1)
         layout.addLayout(buttons)
 
-    def set_steps(self, steps: tuple[int, ...], best: int | None, ticked: set[int]) -> None:
-        """Refill with ``steps`` (newest first), ticking ``ticked``; the newest is current."""
+    def set_steps(self, steps: tuple[int, ...], best: int | None, ticked: set[int],
+                  names: dict[int, str] | None = None) -> None:
+        """Refill with ``steps`` (newest first), ticking ``ticked``; the newest is current.
+
+        ``names`` replaces "step N" for a step (a generator file's name).
+        """
         self._best = best
+        self._names = dict(names or {})
         self.tree.blockSignals(True)
         self.tree.clear()
         for step in reversed(steps):
-            item = QTreeWidgetItem([f"step {step:,}", ""])
+            item = QTreeWidgetItem([self._names.get(step, f"step {step:,}"), ""])
             item.setData(0, _STEP, step)
             item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
             item.setCheckState(0, Qt.CheckState.Checked if step in ticked
@@ -98,7 +104,8 @@ class CheckpointList(QWidget):
             font = QFont(item.font(0))
             font.setBold(step == best)
             item.setFont(0, font)
-            item.setText(0, f"step {step:,}" + ("  ★ BEST" if step == best else ""))
+            name = self._names.get(step, f"step {step:,}")
+            item.setText(0, name + ("  ★ BEST" if step == best else ""))
 
     def set_means(self, means: dict[int, float], metric: str) -> None:
         """Column 2: each evaluated checkpoint's mean ``metric`` ("" where not evaluated)."""

@@ -24,12 +24,29 @@ from nectar_gui.ui.evaluate.metrics import metric_tip
 from nectar_gui.ui.widgets.flow_layout import FlowLayout, flow_group
 
 SPLIT_NAMES = {"val": "val (validation)", "test": "test"}
+_FILE = "\0file\0"  # marks a generator-file entry's data (paths hold no NUL)
+GENERATOR_FILTER = "Generator files (*.pth *.pt *.safetensors *.onnx);;All files (*)"
+
+
+def file_key(path: Path, data_root: Path) -> str:
+    """The run combo's data for a generator file measured on ``data_root``."""
+    return f"{_FILE}{path}\0{data_root}"
+
+
+def parse_file_key(key: object) -> tuple[Path, Path] | None:
+    """(generator file, dataset folder) of a :func:`file_key`, else None."""
+    if not isinstance(key, str) or not key.startswith(_FILE):
+        return None
+    path, data_root = key[len(_FILE):].split("\0", 1)
+    return Path(path), Path(data_root)
 
 
 class ControlBar(QWidget):
-    """Run picker with "Open run folder…", split, image limit, ranking metric, Evaluate."""
+    """Run picker with "Open run folder…" and "Open generator file…", split, image limit,
+    ranking metric, Evaluate."""
 
     run_chosen = Signal(object)  # Path
+    file_chosen = Signal(object, object)  # generator file, dataset folder (Paths)
     step_chosen = Signal(int)  # a checkpoint folder was opened: show that step
     split_changed = Signal(str)
     metric_changed = Signal(str)
@@ -38,6 +55,7 @@ class ControlBar(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._opened: list[Path] = []  # folders opened by hand, kept across refreshes
+        self._files: list[tuple[Path, Path]] = []  # generator files and their datasets
         self._runs: list[RunCheckpoints] = []
         self.start_dir = ""
         self._build_ui()
@@ -52,6 +70,10 @@ class ControlBar(QWidget):
         self.run_combo.setToolTip("Runs of this workspace that have a checkpoint, and run "
                                   "folders you opened")
         self.open_button = QPushButton("Open run folder…")
+        self.file_button = QPushButton("Open generator file…")
+        self.file_button.setToolTip("Measure a loose generator — a reference "
+                                    "latest_net_G.pth, a .safetensors or an exported .onnx — "
+                                    "on the val or test pairs of a dataset you choose")
         self.split_combo = QComboBox()
         self.split_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
         self.split_combo.setToolTip("Images kept out of training: val/ or test/ of the "
@@ -70,7 +92,8 @@ class ControlBar(QWidget):
         self.evaluate_button.setDefault(True)
         self.evaluate_button.setToolTip("Measure every ticked checkpoint on the chosen split")
         flow = FlowLayout(self, spacing=10)
-        flow.addWidget(flow_group(QLabel("Run"), self.run_combo, self.open_button))
+        flow.addWidget(flow_group(QLabel("Run"), self.run_combo, self.open_button,
+                                  self.file_button))
         flow.addWidget(flow_group(QLabel("Split"), self.split_combo))
         flow.addWidget(flow_group(QLabel("Images"), self.limit_spin))
         flow.addWidget(flow_group(QLabel("Rank by"), self.metric_combo))
@@ -79,6 +102,7 @@ class ControlBar(QWidget):
     def _connect(self) -> None:
         self.run_combo.activated.connect(self._on_run_combo_activated)
         self.open_button.clicked.connect(self._on_open_clicked)
+        self.file_button.clicked.connect(self._on_file_clicked)
         self.split_combo.activated.connect(lambda _i: self.split_changed.emit(self.split()))
         self.metric_combo.activated.connect(
             lambda _i: self.metric_changed.emit(self.ranking_metric()))
@@ -87,14 +111,14 @@ class ControlBar(QWidget):
     # ---- runs ---------------------------------------------------------------------------
     def set_runs(self, runs: list[RunCheckpoints]) -> None:
         """Refill the run list, keeping the current choice (and folders opened by hand)."""
-        current = self.current_run()
+        current = self.run_combo.currentData()  # a run folder or a generator-file key
         self._runs = list(runs)
         listed = {r.run_dir for r in self._runs}
         self._opened = [p for p in self._opened if p not in listed]
         combo = self.run_combo
         combo.blockSignals(True)
         combo.clear()
-        combo.addItem("Choose a run…" if self._runs or self._opened else
+        combo.addItem("Choose a run…" if self._runs or self._opened or self._files else
                       "No trained runs here yet — open a run folder", None)
         for run in self._runs:
             kind = "CycleGAN" if run.model == "cyclegan" else "pix2pix"
@@ -102,7 +126,11 @@ class ControlBar(QWidget):
                           str(run.run_dir))
         for path in self._opened:
             combo.addItem(f"{path.name}  (opened)", str(path))
-        combo.setCurrentIndex(max(0, combo.findData(str(current))) if current else 0)
+        for path, data_root in self._files:
+            combo.addItem(f"{path.name} on {data_root.name}  (generator file)",
+                          file_key(path, data_root))
+        chosen = combo.findData(current) if current else 0
+        combo.setCurrentIndex(max(0, chosen))
         combo.blockSignals(False)
 
     def select_run(self, path: Path) -> None:
@@ -112,20 +140,52 @@ class ControlBar(QWidget):
             self.set_runs(self._runs)
         self.run_combo.setCurrentIndex(self.run_combo.findData(str(path)))
 
+    def select_file(self, path: Path, data_root: Path) -> None:
+        """Show generator file ``path`` measured on ``data_root`` as the current entry."""
+        key = file_key(path, data_root)
+        if self.run_combo.findData(key) < 0:
+            self._files.append((path, data_root))
+            self.set_runs(self._runs)
+        self.run_combo.setCurrentIndex(self.run_combo.findData(key))
+
     def current_run(self) -> Path | None:
+        """The chosen run folder (None for a generator file, or nothing chosen)."""
         data = self.run_combo.currentData()
-        return Path(data) if isinstance(data, str) else None
+        return Path(data) if isinstance(data, str) and parse_file_key(data) is None else None
+
+    def current_file(self) -> tuple[Path, Path] | None:
+        """The chosen generator file and its dataset, if a file is chosen."""
+        return parse_file_key(self.run_combo.currentData())
 
     def _on_run_combo_activated(self, _index: int) -> None:
-        path = self.current_run()
+        path, file = self.current_run(), self.current_file()
         if path is not None:
             self.run_chosen.emit(path)
+        elif file is not None:
+            self.file_chosen.emit(*file)
 
     def _on_open_clicked(self) -> None:
         picked = QFileDialog.getExistingDirectory(
             self, "Open a run folder (or one of its checkpoint folders)", self.start_dir)
         if picked:
             self.open_run(Path(picked))
+
+    def _on_file_clicked(self) -> None:
+        picked, _ = QFileDialog.getOpenFileName(self, "Open a generator file", self.start_dir,
+                                                GENERATOR_FILTER)
+        if not picked:
+            return
+        data_root = QFileDialog.getExistingDirectory(
+            self, f"Choose the dataset to measure {Path(picked).name} on (pairs in val/ or "
+            f"test/)", str(Path(picked).parent))
+        if data_root:
+            self.open_file(Path(picked), Path(data_root))
+
+    def open_file(self, path: Path, data_root: Path) -> None:
+        """Choose generator file ``path``, measured on the dataset ``data_root``."""
+        self.start_dir = str(path.parent)
+        self.select_file(path, data_root)
+        self.file_chosen.emit(path, data_root)
 
     def open_run(self, path: Path) -> None:
         """Choose ``path``: a run folder, or its checkpoints/ folder or one checkpoint

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QWidget
 
+from nectar_gui.core.formatting import format_duration
 from nectar_gui.ui.widgets.task_progress import TaskProgress
-from nectar_gui.workers.evaluate import EvalProgress
+from nectar_gui.workers.evaluate import EvalEnd, EvalProgress
 
 
 class ProgressStrip(TaskProgress):
@@ -18,10 +19,19 @@ class ProgressStrip(TaskProgress):
         self.label.setWordWrap(True)
         self.idle("")
 
-    def show_progress(self, p: EvalProgress) -> None:
-        """Checkpoint k of n, image i of m."""
+    def show_progress(self, p: EvalProgress, file_name: str | None = None) -> None:
+        """Checkpoint k of n (or the generator file), image i of m."""
         if self.cancelling():
             return  # "Cancelling…" stays until the job ends
-        which = f"checkpoint {p.index + 1} of {p.count} (step {p.step:,})"
+        which = file_name or f"checkpoint {p.index + 1} of {p.count} (step {p.step:,})"
         images = f": image {p.done} of {p.total}" if p.total else ": loading…"
         self.set_progress(p.fraction, f"Evaluating {which}{images}")
+
+    def show_end(self, end: EvalEnd, seconds: float, file_name: str | None = None) -> None:
+        """How the evaluation ended, and what it measured."""
+        done = (f"{file_name} measured" if file_name and end.evaluated else
+                f"{end.evaluated} checkpoint(s) measured")
+        took = f"{seconds:.1f} s" if seconds < 60 else format_duration(seconds)
+        self.idle({"ok": f"Done: {done} in {took}.",
+                   "cancelled": f"Evaluation cancelled; {done} before that.",
+                   }.get(end.outcome, f"Evaluation failed; {done} before that."))

@@ -1,8 +1,10 @@
-"""What the Evaluate tab needs to know about a run folder, read without torch.
+"""What the Evaluate tab needs to know about what it measures, read without torch.
 
-A few small files (config.json, each checkpoint's meta.json, BEST, val.jsonl): cheap
-enough for the UI thread, and never raising — whatever is wrong becomes ``problem``, a
-sentence the tab shows instead of the evaluate controls.
+Usually a run folder: a few small files (config.json, each checkpoint's meta.json, BEST,
+val.jsonl), cheap enough for the UI thread. Or a loose generator file (a reference
+``latest_net_G.pth``, a ``.safetensors`` or an exported ``.onnx``) with the dataset the
+user names for it, shown as one checkpoint at step 0. Never raising: whatever is wrong
+becomes ``problem``, a sentence the tab shows instead of the evaluate controls.
 """
 
 from __future__ import annotations
@@ -35,6 +37,8 @@ class RunInfo:
         data_root: the dataset folder the run was trained on ("" when none).
         validations: the run's ``val.jsonl`` records (validation during training).
         problem: why nothing can be evaluated, for the user; None when it can.
+        generator_file: a loose generator measured on ``data_root`` instead of a run
+            (``run_dir`` is then its folder); it has no BEST and no discriminator.
     """
 
     run_dir: Path
@@ -47,10 +51,16 @@ class RunInfo:
     data_root: str = ""
     validations: tuple[ValidationRecord, ...] = field(default=(), compare=False)
     problem: str | None = None
+    generator_file: Path | None = None
 
     @property
     def name(self) -> str:
-        return self.run_dir.name
+        return self.generator_file.name if self.generator_file else self.run_dir.name
+
+    @property
+    def is_file(self) -> bool:
+        """A loose generator file, not a run: no BEST to mark, no D to inspect with."""
+        return self.generator_file is not None
 
     @property
     def checkpoints_dir(self) -> Path:
@@ -83,6 +93,30 @@ def read_run(run_dir: Path) -> RunInfo:
                    best=read_best(RunPaths(run_dir).checkpoints), splits=splits,
                    data_root=data_root, validations=tuple(reader.all_validations()))
     return _with_problem(info, data_found=bool(found))
+
+
+def read_generator_file(path: Path, data_root: Path) -> RunInfo:
+    """A loose generator file and the dataset to measure it on, as a one-step "run"."""
+    path, data_root = Path(path), Path(data_root)
+    found = split_names(str(data_root)) if data_root.is_dir() else []
+    splits = tuple(s for s in EVAL_SPLITS if s in found)
+    info = RunInfo(path.parent, kind=_kind(str(data_root), splits, "pix2pix"), steps=(0,),
+                   splits=splits, data_root=str(data_root), generator_file=path)
+    if not path.is_file():
+        why = f"The generator file {path} is not there any more."
+    elif not found:
+        why = (f"{data_root} holds no dataset in a layout Nectar knows: choose the folder "
+               f"with val/ or test/ (A|B images side by side, or A/ and B/ inside).")
+    elif not splits:
+        why = (f"The dataset {data_root} has no val/ or test/ split. Add a val/ folder with "
+               f"image pairs kept out of training, then evaluate.")
+    elif info.kind == "unpaired":
+        why = (f"{data_root} holds unpaired images. A generator file has no discriminator "
+               f"and no generator back, so it can only be measured against targets: "
+               f"choose a dataset of pairs.")
+    else:
+        return info
+    return replace(info, problem=why)
 
 
 def _kind(data_root: str, splits: tuple[str, ...], model: str) -> DataKind:

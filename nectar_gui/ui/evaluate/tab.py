@@ -5,7 +5,9 @@ val or test images on ``EvaluateRunner``'s thread (the only place torch runs), a
 per-image results fill the table (worst first) and the metric-vs-step plot as soon as
 it is done. Double-clicking an image asks the window to open it in the Inspector with
 that checkpoint's D. "Mark as best" and "Pick the best by …" write ``checkpoints/BEST``,
-which Translate, export and Ask D load by default.
+which Translate, export and Ask D load by default. A loose generator file (a reference
+``.pth``) can be measured too, on a dataset the user names; it is shown as one entry,
+without BEST or the Inspector (it has no D).
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from PySide6.QtCore import QSettings, Qt, Signal
 from PySide6.QtGui import QCloseEvent, QShowEvent
 from PySide6.QtWidgets import QLabel, QSplitter, QVBoxLayout, QWidget
 
-from nectar_gui.core.evaluation.best import BestMark, write_best
+from nectar_gui.core.evaluation.best import BestMark
 from nectar_gui.core.evaluation.records import (
     RANKING_METRICS,
     ImageResult,
@@ -27,15 +29,14 @@ from nectar_gui.core.evaluation.records import (
     metric_name,
     ranking_value,
 )
-from nectar_gui.core.formatting import format_duration
 from nectar_gui.core.translate.info import RunCheckpoints
-from nectar_gui.ui.evaluate.best import BestPanel
+from nectar_gui.ui.evaluate.best import BestPanel, mark_by_user
 from nectar_gui.ui.evaluate.checkpoints import CheckpointList
 from nectar_gui.ui.evaluate.controls import ControlBar
 from nectar_gui.ui.evaluate.plot import MetricPlot
 from nectar_gui.ui.evaluate.progress import ProgressStrip
 from nectar_gui.ui.evaluate.requests import inspect_request
-from nectar_gui.ui.evaluate.run_info import RunInfo, read_run
+from nectar_gui.ui.evaluate.run_info import RunInfo, read_generator_file, read_run
 from nectar_gui.ui.evaluate.table import ResultsTable, caption
 from nectar_gui.workers.evaluate import EvalEnd, EvalProgress, EvaluateRunner
 from nectar_gui.workers.run_list import RunLister
@@ -88,28 +89,13 @@ class EvaluateTab(QWidget):
         self.caption = QLabel()
         self.caption.setWordWrap(True)
         self.table = ResultsTable()
-        left = _column(self.checkpoints, self.best, stretch=0)
-        right = QSplitter(Qt.Orientation.Vertical)
-        right.addWidget(self.plot)
-        right.addWidget(_column(self.caption, self.table, stretch=1))
-        right.setSizes([170, 400])
-        self.splitter = QSplitter(Qt.Orientation.Horizontal)
-        self.splitter.addWidget(left)
-        self.splitter.addWidget(right)
-        self.splitter.setStretchFactor(1, 1)
-        self.splitter.setSizes([230, 770])
-        self.splitter.setChildrenCollapsible(False)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(8, 8, 8, 8)
-        layout.addWidget(self.controls)
-        layout.addWidget(self.strip)
-        layout.addWidget(self.message)
-        layout.addWidget(self.splitter, 1)
+        self.splitter = _lay_out(self)
 
     def _connect(self) -> None:
         c, w = self.controls, self.runner.worker
         self.lister.listed.connect(self._on_lister_listed)
         c.run_chosen.connect(self.open_run)
+        c.file_chosen.connect(self.open_generator_file)
         c.step_chosen.connect(self._on_controls_step_chosen)
         c.split_changed.connect(lambda _s: self._show_results())
         c.metric_changed.connect(lambda _m: self._show_results(resort=True))
@@ -164,11 +150,20 @@ class EvaluateTab(QWidget):
         self.controls.select_run(Path(path))
         self.settings.setValue("evaluate/run", str(path))
         self.settings.setValue("evaluate/open_dir", self.controls.start_dir)
-        self._results, self._failure = {}, None
-        self.run = read_run(Path(path))
-        latest = {self.run.steps[-1]} if self.run.steps else set()
-        ticked = latest | ({self.run.best.step} if self.run.best else set())
-        self.checkpoints.set_steps(self.run.steps, self._best_step(), ticked)
+        run = read_run(Path(path))
+        latest = {run.steps[-1]} if run.steps else set()
+        self._show_source(run, latest | ({run.best.step} if run.best else set()))
+
+    def open_generator_file(self, path: Path, data_root: Path) -> None:
+        """Show generator file ``path``, to be measured on ``data_root``'s val or test."""
+        if not self.runner.busy:
+            self.controls.select_file(Path(path), Path(data_root))
+            self._show_source(read_generator_file(Path(path), Path(data_root)), {0})
+
+    def _show_source(self, run: RunInfo, ticked: set[int]) -> None:
+        """Show a newly opened run or generator file, with no results yet."""
+        self._results, self._failure, self.run = {}, None, run
+        self.checkpoints.set_steps(run.steps, self._best_step(), ticked, names=_names(run))
         self._after_run_read()
 
     def _on_controls_step_chosen(self, step: int) -> None:
@@ -181,8 +176,11 @@ class EvaluateTab(QWidget):
         assert self.run is not None
         ticked = set(self.checkpoints.ticked_steps())
         current = self.checkpoints.current_step()
-        self.run = read_run(self.run.run_dir)
-        self.checkpoints.set_steps(self.run.steps, self._best_step(), ticked)
+        file = self.run.generator_file
+        self.run = (read_generator_file(file, Path(self.run.data_root)) if file
+                    else read_run(self.run.run_dir))
+        self.checkpoints.set_steps(self.run.steps, self._best_step(), ticked,
+                                   names=_names(self.run))
         if current is not None:
             self.checkpoints.select_step(current)
         self._after_run_read()
@@ -194,7 +192,8 @@ class EvaluateTab(QWidget):
         current = self.controls.ranking_metric()
         self.controls.set_metrics(metrics, current if current in metrics
                                   else default_ranking_metric(self.run.kind))
-        self.best.set_mark(self.run.best)
+        self.best.set_mark(self.run.best, file=self.run.is_file)
+        self.plot.setVisible(not self.run.is_file)  # one file has no steps to plot
         self._show_results()
 
     def _on_lister_listed(self, runs: list[RunCheckpoints]) -> None:
@@ -203,6 +202,9 @@ class EvaluateTab(QWidget):
             saved = Path(str(self.settings.value("evaluate/run", "")))
             self.open_run(next((r.run_dir for r in runs if r.run_dir == saved),
                                runs[0].run_dir))
+
+    def _file_name(self) -> str | None:
+        return self.run.name if self.run is not None and self.run.is_file else None
 
     def _best_step(self) -> int | None:
         return self.run.best.step if self.run is not None and self.run.best else None
@@ -215,14 +217,17 @@ class EvaluateTab(QWidget):
             return
         self._failure, self._started_at = None, time.monotonic()
         self._job_steps = set(steps)
-        self._job = self.runner.evaluate(self.run.run_dir, steps, self.controls.split(),
-                                         limit=self.controls.limit())
-        self.strip.busy(f"Evaluating {len(steps)} checkpoint(s) on {self.controls.split()}…")
+        split, limit, file = self.controls.split(), self.controls.limit(), self.run.generator_file
+        self._job = (self.runner.evaluate_file(file, Path(self.run.data_root), split,
+                                               limit=limit) if file else
+                     self.runner.evaluate(self.run.run_dir, steps, split, limit=limit))
+        what = self.run.name if file else f"{len(steps)} checkpoint(s)"
+        self.strip.busy(f"Evaluating {what} on {split}…")
         self._update()
 
     def _on_worker_progress(self, p: EvalProgress) -> None:
         if p.job == self._job:
-            self.strip.show_progress(p)
+            self.strip.show_progress(p, self._file_name())
 
     def _on_worker_evaluated(self, evaluation: StepEvaluation) -> None:
         if self._job is None:
@@ -243,36 +248,28 @@ class EvaluateTab(QWidget):
     def _on_worker_finished(self, end: EvalEnd) -> None:
         if end.kind == "evaluate" and end.job == self._job:
             self._job, self._job_steps = None, set()
-            done = f"{end.evaluated} checkpoint(s) measured"
-            seconds = time.monotonic() - self._started_at
-            took = f"{seconds:.1f} s" if seconds < 60 else format_duration(seconds)
-            self.strip.idle({"ok": f"Done: {done} in {took}.",
-                             "cancelled": f"Evaluation cancelled; {done} before that.",
-                             }.get(end.outcome, f"Evaluation failed; {done} before that."))
+            self.strip.show_end(end, time.monotonic() - self._started_at, self._file_name())
         self._update()
 
     # ---- BEST ---------------------------------------------------------------------------
     def mark_current_as_best(self) -> None:
         """Point ``checkpoints/BEST`` at the checkpoint shown (a user's choice)."""
         step = self.checkpoints.current_step()
-        if self.run is None or step is None:
+        if self.run is None or self.run.is_file or step is None:
             return
-        metric = self.controls.ranking_metric()
-        shown = self._split_results().get(step)
-        value = ranking_value(shown.mean, metric) if shown and metric else None
         try:
-            write_best(self.run.checkpoints_dir, step, metric=metric if shown else None,
-                       value=value, by="user")
+            mark = mark_by_user(self.run.checkpoints_dir, step, self.controls.ranking_metric(),
+                                self._split_results().get(step))
         except (OSError, ValueError) as exc:
             self._failure = f"Could not mark step {step} as the best checkpoint: {exc}"
             self._update()
             return
-        self._set_best(BestMark(step, metric if shown else None, value, "user"))
+        self._set_best(mark)
 
     def pick_best(self) -> None:
         """Mark the best evaluated checkpoint by the chosen metric, on the worker thread."""
         evaluations = self._evaluations()
-        if self.run is None or not evaluations or self.runner.busy:
+        if self.run is None or self.run.is_file or not evaluations or self.runner.busy:
             return
         self.runner.choose_best(self.run.run_dir, evaluations, self.controls.ranking_metric())
 
@@ -321,12 +318,15 @@ class EvaluateTab(QWidget):
             self.table.show_evaluation(evaluation, self.controls.ranking_metric())
         self.plot.set_current(step)
         self.caption.setText(caption(step, evaluation, self.controls.split(),
-                                     self.controls.ranking_metric()))
+                                     self.controls.ranking_metric(), self._file_name()))
         self._update()
 
     def _on_table_image_activated(self, result: ImageResult) -> None:
         evaluation = self.current_evaluation()
-        if self.run is not None and evaluation is not None:
+        if self.run is not None and self.run.is_file:
+            self.strip.idle("A generator file has no discriminator, so the Inspector cannot "
+                            "judge its images; open it in Translate to look at them.")
+        elif self.run is not None and evaluation is not None:
             self.inspect_requested.emit(inspect_request(self.run, evaluation.step, result))
 
     def _update(self) -> None:
@@ -339,11 +339,36 @@ class EvaluateTab(QWidget):
         self.controls.evaluate_button.setEnabled(
             can_run and not busy and bool(self.checkpoints.ticked_steps()))
         for widget in (self.controls.run_combo, self.controls.open_button,
-                       self.controls.split_combo):
+                       self.controls.file_button, self.controls.split_combo):
             widget.setEnabled(not busy)
         self.best.update_state(step=self.checkpoints.current_step(),
                                metric=self.controls.ranking_metric(),
                                evaluated=len(self._split_results()), busy=busy)
+
+
+def _lay_out(tab: EvaluateTab) -> QSplitter:
+    """Controls and progress on top; checkpoints and BEST left; plot over table right."""
+    right = QSplitter(Qt.Orientation.Vertical)
+    right.addWidget(tab.plot)
+    right.addWidget(_column(tab.caption, tab.table, stretch=1))
+    right.setSizes([170, 400])
+    splitter = QSplitter(Qt.Orientation.Horizontal)
+    splitter.addWidget(_column(tab.checkpoints, tab.best, stretch=0))
+    splitter.addWidget(right)
+    splitter.setStretchFactor(1, 1)
+    splitter.setSizes([230, 770])
+    splitter.setChildrenCollapsible(False)
+    layout = QVBoxLayout(tab)
+    layout.setContentsMargins(8, 8, 8, 8)
+    for widget in (tab.controls, tab.strip, tab.message):
+        layout.addWidget(widget)
+    layout.addWidget(splitter, 1)
+    return splitter
+
+
+def _names(run: RunInfo) -> dict[int, str] | None:
+    """A generator file's one entry shows its file name instead of "step 0"."""
+    return {0: run.name} if run.is_file else None
 
 
 def _column(*widgets: QWidget, stretch: int) -> QWidget:

@@ -7,6 +7,7 @@ sorts worst first (``Qt.InitialSortOrderRole``): low PSNR, high L1.
 
 from __future__ import annotations
 
+import html
 import math
 from typing import Any
 
@@ -220,14 +221,19 @@ class ResultsTable(QTableView):
 
 
 def caption(step: int | None, evaluation: StepEvaluation | None, split: str,
-            metric: str) -> str:
-    """The line above the table: which checkpoint, how many images, its mean, the hint."""
+            metric: str, file_name: str | None = None) -> str:
+    """The line above the table: which checkpoint, how many images, its mean, the hint.
+
+    ``file_name`` names a loose generator file instead of a step (it has no D).
+    """
     if step is None:
         return ""
+    what = html.escape(file_name) if file_name else f"Step {step:,}"
     if evaluation is None:
-        return (f"Step {step:,} is not evaluated on {split or 'val'} yet: tick it and press "
+        return (f"{what} is not evaluated on {split or 'val'} yet: tick it and press "
                 f"Evaluate ticked.")
     mean = format_value(ranking_value(evaluation.mean, metric))
-    return (f"<b>Step {step:,}</b> on {len(evaluation.images)} {evaluation.split} images · "
-            f"mean {metric_name(metric)} {mean} · worst first; double-click an image to "
-            f"inspect it with this checkpoint's D")
+    hint = ("" if file_name else
+            "; double-click an image to inspect it with this checkpoint's D")
+    return (f"<b>{what}</b> on {len(evaluation.images)} {evaluation.split} images · "
+            f"mean {metric_name(metric)} {mean} · worst first{hint}")
