@@ -60,6 +60,9 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-a
                    help="the dataset folder, when it is not where the run was trained")
     e.add_argument("--device", choices=_DEVICES, default="auto",
                    help="auto picks CUDA, then Apple MPS, then the CPU")
+    e.add_argument("--inception-weights", metavar="FILE",
+                   help="a local Inception-v3 weights file (torchvision's); adds FID and KID "
+                        "(default: the run's logging.inception_weights; nothing is downloaded)")
     e.set_defaults(func=cmd_eval)
 
 
@@ -170,13 +173,12 @@ def _evaluate(args: argparse.Namespace, step: int, split: str, save_dir: Path | 
     progress = (_progress(args.run.name if is_file else f"step {step}")
                 if sys.stderr.isatty() else None)
     try:
+        common = {"device": args.device, "progress": progress, "thumb_size": 0,
+                  "save_dir": save_dir, "inception_weights": args.inception_weights}
         if is_file:
-            return evaluate_generator_file(args.run, args.data, split, args.limit,
-                                           device=args.device, progress=progress,
-                                           thumb_size=0, save_dir=save_dir)
-        return evaluate_checkpoint(args.run, step, split, args.limit, device=args.device,
-                                   data_root=args.data, progress=progress, thumb_size=0,
-                                   save_dir=save_dir)
+            return evaluate_generator_file(args.run, args.data, split, args.limit, **common)
+        return evaluate_checkpoint(args.run, step, split, args.limit, data_root=args.data,
+                                   **common)
     except ImageReadError as exc:
         raise CliError(f"{exc} — fix or remove the file, or leave it out with --limit") from None
     except EvaluationError as exc:

@@ -263,8 +263,10 @@ class LoggingSection(_Section):
                                     "cycle L1 on unpaired data; l1/psnr/ssim need paired "
                                     "validation images, cycle_l1 unpaired ones.")
     inception_weights: str | None = Field(None, description="Local Inception-v3 weights file "
-                                          "for FID/KID (nothing is downloaded); empty: FID "
-                                          "and KID are reported as unavailable.")
+                                          "(torchvision's inception_v3_google-*.pth) for FID "
+                                          "and KID at each validation; nothing is downloaded. "
+                                          "Empty: both are reported as unavailable. With few "
+                                          "images FID runs high: compare equal counts.")
 
 
 class NectarConfig(_Section):

@@ -25,10 +25,12 @@ from PIL import Image
 from torch import nn
 
 from nectar_gui.core.config import NectarConfig
+from nectar_gui.core.evaluation import fid
 from nectar_gui.core.evaluation.items import EvalItem, EvalSet, load_item, resized_like
 from nectar_gui.core.evaluation.metrics import l1_distance, paired_metrics
 from nectar_gui.core.evaluation.records import (
     EvaluationCancelled,
+    EvaluationError,
     ImageResult,
     StepEvaluation,
     fid_unavailable,
@@ -44,6 +46,8 @@ Progress = Callable[[int, int], None]
 Cancel = Callable[[], bool]
 #: Called with each item and its generated A→B image at full size (e.g. to save it).
 OnGenerated = Callable[[EvalItem, np.ndarray], None]
+#: Called with each real B image and the generated B image it is compared with.
+OnPair = Callable[[np.ndarray, np.ndarray], None]
 
 
 @dataclass
@@ -96,12 +100,16 @@ def translator_for(nets: EvalNets) -> Translator:
 def evaluate_set(nets: EvalNets, images: EvalSet, *, progress: Progress | None = None,
                  cancel: Cancel | None = None, thumb_size: int = 0,
                  on_generated: OnGenerated | None = None,
-                 translator: Translator | None = None) -> StepEvaluation:
+                 translator: Translator | None = None,
+                 inception_weights: str | None = None) -> StepEvaluation:
     """Evaluate every item of ``images``; per-image results and their means.
 
     Args:
         translator: translates instead of ``nets.generators`` (a loose generator file,
             which has no run config; paired data only, as it has no D).
+        inception_weights: a local Inception-v3 weights file for FID and KID (default:
+            the config's ``logging.inception_weights``); without one, or when it cannot
+            be used, both are reported as unavailable with the reason.
         progress: called with (images done, images in all) after each image.
         cancel: polled before each image; True raises :class:`EvaluationCancelled`.
         thumb_size: longest side of the thumbnails kept per image (0: none).
@@ -114,24 +122,62 @@ def evaluate_set(nets: EvalNets, images: EvalSet, *, progress: Progress | None =
     started = time.monotonic()
     all_nets = [*nets.generators.values(), *nets.discriminators.values()]
     results = []
+    features = _FidFeatures(inception_weights or nets.config.logging.inception_weights,
+                            nets.device)
     with eval_mode(all_nets):
         translator = translator or translator_for(nets)
         for done, item in enumerate(images.items):
             if cancel is not None and cancel():
                 raise EvaluationCancelled(f"evaluation cancelled after {done} images")
             results.append(_evaluate_item(nets, translator, item, images.kind, thumb_size,
-                                          on_generated))
+                                          on_generated, features.add))
             if progress is not None:
                 progress(done + 1, len(images.items))
-    names = metric_names(images.kind)
+    mean = mean_metrics(results, metric_names(images.kind))
+    mean.update(features.scores())
     return StepEvaluation(step=nets.step, split=images.split, kind=images.kind,
-                          images=tuple(results), mean=mean_metrics(results, names),
-                          unavailable=fid_unavailable(nets.config.logging.inception_weights),
+                          images=tuple(results), mean=mean,
+                          unavailable=features.unavailable,
                           seconds=time.monotonic() - started)
 
 
+class _FidFeatures:
+    """Inception features of the real and generated B images, when weights are given.
+
+    A weights file that cannot be used makes FID and KID unavailable with the reason;
+    the per-image metrics are measured all the same.
+    """
+
+    def __init__(self, weights: str | None, device: torch.device) -> None:
+        self.device = device
+        self.net: nn.Module | None = None
+        self.unavailable: dict[str, str] = {}
+        self.real: list[np.ndarray] = []
+        self.fake: list[np.ndarray] = []
+        if not weights:
+            self.unavailable = fid_unavailable()
+            return
+        try:
+            self.net = fid.load_inception(weights, device)
+        except EvaluationError as exc:
+            self.unavailable = fid_unavailable(f"unavailable — {exc}")
+
+    def add(self, real: np.ndarray, fake: np.ndarray) -> None:
+        if self.net is not None:
+            self.real.append(fid.inception_features(self.net, real, self.device))
+            self.fake.append(fid.inception_features(self.net, fake, self.device))
+
+    def scores(self) -> dict[str, float]:
+        if self.net is None:
+            return {}
+        real, fake = np.stack(self.real), np.stack(self.fake)
+        return {"fid": fid.frechet_distance(real, fake),
+                "kid": fid.kernel_inception_distance(real, fake)}
+
+
 def _evaluate_item(nets: EvalNets, translator: Translator, item: EvalItem, kind: str,
-                   thumb_size: int, on_generated: OnGenerated | None) -> ImageResult:
+                   thumb_size: int, on_generated: OnGenerated | None,
+                   on_pair: OnPair) -> ImageResult:
     m = nets.config.model
     a, b = load_item(item, m.input_nc, m.output_nc)
     fake_b = translator.translate(a, direction="AtoB")  # (H, W, output_nc) uint8
@@ -141,6 +187,7 @@ def _evaluate_item(nets: EvalNets, translator: Translator, item: EvalItem, kind:
     if kind == "paired":
         target = resized_like(b, a.shape[0], a.shape[1])
         metrics = paired_metrics(fake_b, target)
+        on_pair(target, fake_b)
     else:
         fake_a = translator.translate(b, direction="BtoA")
         metrics = {
@@ -150,6 +197,7 @@ def _evaluate_item(nets: EvalNets, translator: Translator, item: EvalItem, kind:
             "d_score_b": _d_score(nets, "D_B", fake_b),
         }
         shown["G(B)"] = fake_a
+        on_pair(b, fake_b)
     thumbs = {k: thumbnail(v, thumb_size) for k, v in shown.items()} if thumb_size else {}
     return ImageResult(name=item.name, metrics=metrics, a_path=str(item.a_path),
                        b_path=str(item.b_path), thumbnails=thumbs)

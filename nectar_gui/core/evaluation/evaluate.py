@@ -90,13 +90,16 @@ def load_eval_nets(run_dir: Path, step: int, *, device: str = "auto") -> EvalNet
 def evaluate_checkpoint(run_dir: Path, step: int, split: str = "val", limit: int | None = None,
                         *, device: str = "auto", data_root: Path | None = None,
                         progress: Progress | None = None, cancel: Cancel | None = None,
-                        thumb_size: int = 128, save_dir: Path | None = None) -> StepEvaluation:
+                        thumb_size: int = 128, save_dir: Path | None = None,
+                        inception_weights: str | None = None) -> StepEvaluation:
     """Evaluate checkpoint ``step`` of ``run_dir`` on up to ``limit`` images of ``split``.
 
     Args:
         data_root: the dataset folder, when the run's own ``data.root`` is elsewhere.
         thumb_size: longest side of the per-image thumbnails (0: none).
         save_dir: write each A→B output as ``<name>.png`` here, at the input's size.
+        inception_weights: a local Inception-v3 file for FID/KID (default: the run's
+            ``logging.inception_weights``).
 
     Raises:
         EvaluationError: no such run, checkpoint, dataset or split; a foreign or
@@ -109,14 +112,15 @@ def evaluate_checkpoint(run_dir: Path, step: int, split: str = "val", limit: int
         raise EvaluationError(f"The {split} split of {images.root} has no images")
     saver = _saver(Path(save_dir)) if save_dir is not None else None
     return evaluate_set(nets, images, progress=progress, cancel=cancel,
-                        thumb_size=thumb_size, on_generated=saver)
+                        thumb_size=thumb_size, on_generated=saver,
+                        inception_weights=inception_weights)
 
 
 def evaluate_generator_file(path: Path, data_root: Path, split: str = "val",
                             limit: int | None = None, *, device: str = "auto",
                             progress: Progress | None = None, cancel: Cancel | None = None,
-                            thumb_size: int = 128, save_dir: Path | None = None
-                            ) -> StepEvaluation:
+                            thumb_size: int = 128, save_dir: Path | None = None,
+                            inception_weights: str | None = None) -> StepEvaluation:
     """Evaluate a loose generator file (a reference ``.pth``, ``.safetensors`` or Nectar
     ``.onnx``) on the paired images of ``data_root``'s ``split``.
 
@@ -145,7 +149,8 @@ def evaluate_generator_file(path: Path, data_root: Path, split: str = "val",
                     device=torch.device("cpu"), step=0)  # no D: the device goes unused
     saver = _saver(Path(save_dir)) if save_dir is not None else None
     return evaluate_set(nets, images, progress=progress, cancel=cancel,
-                        thumb_size=thumb_size, on_generated=saver, translator=translator)
+                        thumb_size=thumb_size, on_generated=saver, translator=translator,
+                        inception_weights=inception_weights)
 
 
 def _saver(folder: Path) -> OnGenerated:

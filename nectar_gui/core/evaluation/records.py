@@ -6,6 +6,9 @@ strings and owned uint8 thumbnails, safe to pass across threads.
 Metrics by kind of data (all images scaled to [0, 1]):
 
 - paired (pix2pix): ``l1``, ``psnr`` (dB), ``ssim`` — G(A) against B.
+- both, set-level, only with a local Inception weights file (``evaluation.fid``):
+  ``fid`` and ``kid`` of the generated B images against the real B images, kept in
+  ``StepEvaluation.mean`` beside the per-image means.
 - unpaired (CycleGAN): ``cycle_l1_a`` (A → B → A against A), ``cycle_l1_b``
   (B → A → B against B), ``d_score_a`` / ``d_score_b`` (the mean patch score D_A / D_B
   gives the generated A / B images, read as the Inspector reads it: a probability of
@@ -43,7 +46,7 @@ METRIC_NAMES: dict[str, str] = {
     "psnr": "PSNR (dB)", "ssim": "SSIM", "l1": "L1 distance",
     "cycle_l1": "Cycle L1 (mean)", "cycle_l1_a": "Cycle L1 A→B→A",
     "cycle_l1_b": "Cycle L1 B→A→B", "d_score_a": "D_A's score of fake A",
-    "d_score_b": "D_B's score of fake B",
+    "d_score_b": "D_B's score of fake B", "fid": "FID", "kid": "KID",
 }
 
 
@@ -64,14 +67,11 @@ RANKING_METRICS: dict[str, tuple[str, ...]] = {
 }
 FID_UNAVAILABLE = ("unavailable — it needs a local Inception weights file "
                    "(logging.inception_weights); nothing is downloaded")
-FID_NOT_BUILT = ("unavailable — this version does not compute it yet "
-                 "(logging.inception_weights is set but not used)")
 
 
-def fid_unavailable(inception_weights: str | None) -> dict[str, str]:
-    """Why FID and KID are missing: no local weights file, or not computed by this version."""
-    reason = FID_NOT_BUILT if inception_weights else FID_UNAVAILABLE
-    return {"fid": reason, "kid": reason}
+def fid_unavailable(why: str = FID_UNAVAILABLE) -> dict[str, str]:
+    """FID and KID both missing, for the same reason (said in words)."""
+    return {"fid": why, "kid": why}
 
 
 class EvaluationError(ValueError):
