@@ -215,8 +215,10 @@ def _memory_html(memory: dict[str, int] | None, config: NectarConfig) -> str:
     if memory is None:
         return "Not estimated: the discriminator produces no output at this crop size."
     state = memory["weights"] + memory["gradients"] + memory["adam_state"]
+    # auto is bf16 only on a CUDA card: the estimate (and so the label) takes fp32.
+    precision = "fp32" if config.runtime.precision == "auto" else config.runtime.precision
     rows = [("Weights, gradients, Adam state", format_bytes(state)),
-            (f"Activations at batch {config.optim.batch_size}, {config.runtime.precision}",
+            (f"Activations at batch {config.optim.batch_size}, {precision}",
              format_bytes(memory["activations"])),
             ("<b>Total per device</b>", f"<b>≈ {format_bytes(memory['total'])}</b>")]
     cells = "".join(f"<tr><td>{name}&nbsp;&nbsp;</td><td align='right'>{value}</td></tr>"
