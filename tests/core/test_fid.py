@@ -136,3 +136,17 @@ def test_nectar_eval_adds_them_only_with_a_weights_file(
                                "--inception-weights", str(bad))
     assert status == 0 and "fid" not in json.loads(out)["mean"]  # the rest is measured
     assert "cannot be read safely" in err
+
+
+def test_the_best_checkpoint_can_be_chosen_by_fid_only_when_all_have_it() -> None:
+    from nectar_gui.core.evaluation.best import best_of
+    from nectar_gui.core.evaluation.records import StepEvaluation
+
+    def evaluation(step: int, **mean: float) -> StepEvaluation:
+        return StepEvaluation(step=step, split="val", kind="paired", images=(),
+                              mean={"psnr": 20.0, **mean})
+
+    chosen, metric = best_of([evaluation(2, fid=40.0), evaluation(4, fid=31.5)], "fid")
+    assert (chosen.step, metric) == (4, "fid")  # lower is better
+    with pytest.raises(EvaluationError, match="Not every checkpoint has a FID"):
+        best_of([evaluation(2, fid=40.0), evaluation(4)], "fid")

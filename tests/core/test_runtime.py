@@ -105,6 +105,19 @@ def test_nectar_train_says_it_once_per_machine_and_fails(
     assert not (tmp_path / "run").exists()
 
 
+def test_nectar_train_asked_for_a_missing_gpu_says_so_in_one_line(
+        monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path,
+        paired_data: Path) -> None:
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    status = main(["train", "--preset", "demo-pix2pix", "--data", str(paired_data),
+                   "--run-dir", str(tmp_path / "run"), "--set", "runtime.device=cuda"])
+    assert status == 2
+    assert capsys.readouterr().err.splitlines() == [
+        "nectar: error: runtime.device is 'cuda' but no CUDA GPU is available; use 'auto' "
+        "or 'cpu'"]
+    assert not (tmp_path / "run").exists()
+
+
 @pytest.fixture
 def restore_threads() -> Iterator[None]:
     before = torch.get_num_threads()

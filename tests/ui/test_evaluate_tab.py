@@ -262,3 +262,17 @@ def test_a_generator_file_is_measured_on_a_chosen_dataset(
     tab.open_generator_file(pth, unpaired_data)
     assert tab.message.isVisible() and "unpaired" in tab.message.text()
     assert not tab.controls.evaluate_button.isEnabled()
+
+
+def test_fid_is_offered_once_an_evaluation_has_it(qtbot: QtBot) -> None:
+    from nectar_gui.ui.evaluate.controls import ControlBar
+
+    bar = ControlBar()
+    qtbot.addWidget(bar)
+    bar.set_metrics(("psnr", "ssim", "l1"), "psnr")
+    bar.offer_metrics(["fid", "kid"])
+    bar.offer_metrics(["fid"])
+    combo = bar.metric_combo
+    assert [combo.itemData(i) for i in range(combo.count())] == ["psnr", "ssim", "l1", "fid",
+                                                                 "kid"]
+    assert combo.itemText(3) == "FID" and bar.ranking_metric() == "psnr"

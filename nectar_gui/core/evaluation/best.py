@@ -21,6 +21,7 @@ from typing import Any
 
 from nectar_gui.core.evaluation.records import (
     RANKING_METRICS,
+    SET_METRICS,
     EvaluationError,
     StepEvaluation,
     default_ranking_metric,
@@ -139,7 +140,11 @@ def best_of(evaluations: Sequence[StepEvaluation], metric: str | None = None
         raise EvaluationError("No evaluated checkpoint to choose the best from")
     kind = evaluations[0].kind
     metric = metric or default_ranking_metric(kind)
-    if metric not in RANKING_METRICS[kind]:
+    if metric in SET_METRICS and not all(metric in ev.mean for ev in evaluations):
+        raise EvaluationError(f"Not every checkpoint has a {metric.upper()}: evaluate them "
+                              f"all with the Inception weights file, or rank by another "
+                              f"metric")
+    if metric not in RANKING_METRICS[kind] + SET_METRICS:
         raise EvaluationError(f"Cannot rank {kind} evaluations by {metric!r}; choose one "
                               f"of: {', '.join(RANKING_METRICS[kind])}")
     best: StepEvaluation | None = None

@@ -60,6 +60,8 @@ def better_direction(metric: str) -> str:
     return "higher is better" if metric in HIGHER_IS_BETTER else "lower is better"
 
 
+#: Set-level metrics (present only with a local Inception weights file).
+SET_METRICS: tuple[str, ...] = ("fid", "kid")
 #: Metrics a checkpoint can be ranked by, per kind; the first is the default.
 RANKING_METRICS: dict[str, tuple[str, ...]] = {
     "paired": ("psnr", "ssim", "l1"),

@@ -6,6 +6,7 @@ and still reads as one line on a wide screen.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
@@ -229,6 +230,14 @@ class ControlBar(QWidget):
                               Qt.ItemDataRole.ToolTipRole)
         combo.setCurrentIndex(max(0, combo.findData(current)))
         combo.blockSignals(False)
+
+    def offer_metrics(self, names: Iterable[str]) -> None:
+        """Add set-level metrics an evaluation brought (FID, KID) to the choices."""
+        for name in names:
+            if self.metric_combo.findData(name) < 0:
+                self.metric_combo.addItem(metric_name(name), name)
+                self.metric_combo.setItemData(self.metric_combo.count() - 1,
+                                              metric_tip(name), Qt.ItemDataRole.ToolTipRole)
 
     def ranking_metric(self) -> str:
         data = self.metric_combo.currentData()

@@ -23,6 +23,7 @@ from PySide6.QtWidgets import QLabel, QSplitter, QVBoxLayout, QWidget
 from nectar_gui.core.evaluation.best import BestMark
 from nectar_gui.core.evaluation.records import (
     RANKING_METRICS,
+    SET_METRICS,
     ImageResult,
     StepEvaluation,
     default_ranking_metric,
@@ -233,6 +234,7 @@ class EvaluateTab(QWidget):
         if self._job is None:
             return
         self._results.setdefault(evaluation.split, {})[evaluation.step] = evaluation
+        self.controls.offer_metrics(m for m in SET_METRICS if m in evaluation.mean)
         # Show the new result unless the checkpoint shown already has one, or will soon.
         current = self.checkpoints.current_step()
         if current is None or (current not in self._split_results()
