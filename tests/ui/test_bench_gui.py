@@ -13,14 +13,17 @@ BENCH = Path(__file__).resolve().parents[2] / "bench" / "gui_training.py"
 def test_gui_bench_prints_rates_and_lateness(tmp_path: Path) -> None:
     env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "NECTAR_GUI_HOME": str(tmp_path)}
     out = subprocess.run(
-        [sys.executable, str(BENCH), "--steps", "12", "--rounds", "1", "--warmup-rounds", "0"],
+        [sys.executable, str(BENCH), "--preset", "demo-pix2pix", "--size", "64", "--steps",
+         "12", "--rounds", "1", "--warmup-rounds", "0", "--also-app-threads", "1"],
         capture_output=True, text=True, timeout=240, check=True, env=env).stdout
-    rows = {line[:24].strip(): line[24:].split() for line in out.splitlines()
-            if line.startswith(("headless", "window"))}
-    assert set(rows) == {"headless", "headless + live samples", "window"}
-    assert all(float(v) > 0 for values in rows.values() for v in values)
-    assert float(rows["headless"][1]) == 1.0  # its own baseline
-    assert "p99" in out and "max" in out
+    rows = {line[:12].strip(): line[12:].split() for line in out.splitlines()
+            if line.startswith(("cli ", "app "))}
+    assert set(rows) == {"cli", "app", "app 1t"}
+    for rate, ratio, _spread, p50, _, p99, _, worst, *_ in rows.values():
+        assert float(rate) > 0 and float(ratio) > 0
+        assert 0 <= float(p50) <= float(p99) <= float(worst)
+    assert float(rows["cli"][1]) == 1.0  # its own baseline
+    assert "(window idle)" in out and "load average" in out
 
 
 def test_translate_bench_prints_lateness_per_path(tmp_path: Path) -> None:
