@@ -135,9 +135,30 @@ def _write_folder(folder: Path, weights: dict[str, dict[str, Tensor]],
 
 
 def _cpu_copies(tensors: dict[str, Tensor]) -> dict[str, Tensor]:
-    """Fresh contiguous CPU copies: safetensors refuses views and shared storage."""
-    return {key: t.detach().to(device="cpu", memory_format=torch.contiguous_format, copy=True)
-            for key, t in tensors.items()}
+    """CPU tensors safetensors accepts: it refuses views and shared storage.
+
+    A CPU tensor that owns all of its contiguous storage is written as it is: saving
+    happens between steps, so nothing changes it meanwhile, and copying it would add
+    the whole network's size to the run's peak memory (218 MB for pix2pix's U-Net).
+    Anything else (GPU tensors, views, shared storage) is copied.
+    """
+    out: dict[str, Tensor] = {}
+    seen: set[int] = set()
+    for key, tensor in tensors.items():
+        t = tensor.detach()
+        shared = t.device.type == "cpu" and t.untyped_storage().data_ptr() in seen
+        if _owns_storage(t) and not shared:
+            seen.add(t.untyped_storage().data_ptr())
+            out[key] = t
+        else:
+            out[key] = t.to(device="cpu", memory_format=torch.contiguous_format, copy=True)
+    return out
+
+
+def _owns_storage(t: Tensor) -> bool:
+    """A contiguous CPU tensor that is the whole of its storage (no view, no sharing)."""
+    return bool(t.device.type == "cpu" and t.is_contiguous() and t.storage_offset() == 0
+                and t.untyped_storage().nbytes() == t.numel() * t.element_size())
 
 
 def _install(tmp: Path, final: Path) -> None:

@@ -244,3 +244,19 @@ def test_meta_records_version_and_created_time(tmp_path: Path) -> None:
     meta = json.loads((_save(tmp_path, 4) / "meta.json").read_text())
     assert meta["format"] == ckpt.FORMAT and meta["step"] == 4
     assert meta["nectar_version"] and meta["created"].endswith("+00:00")
+
+
+def test_weights_are_saved_without_copying_what_safetensors_takes(tmp_path: Path) -> None:
+    """Whole CPU tensors go in as they are (no second copy of a network at save time);
+    views and tensors sharing storage are copied, since safetensors refuses them."""
+    whole = torch.arange(6.0)
+    base = torch.arange(12.0)
+    view = base[2:8]
+    shared = whole.view(2, 3)  # the same storage as ``whole``
+    out = ckpt._cpu_copies({"whole": whole, "view": view, "shared": shared})
+    assert out["whole"].data_ptr() == whole.data_ptr()
+    assert out["view"].data_ptr() != view.data_ptr() and torch.equal(out["view"], view)
+    assert out["shared"].data_ptr() != whole.data_ptr() and torch.equal(out["shared"], shared)
+    safetensors.torch.save_file(out, tmp_path / "w.safetensors")
+    loaded = safetensors.torch.load_file(tmp_path / "w.safetensors")
+    assert all(torch.equal(loaded[k], v) for k, v in out.items())
