@@ -24,7 +24,8 @@ warm-up, with the card's busy share over the same steps. This is where a slow da
 pipeline shows.
 
 Variants are ``+``-joined settings: ``eager`` (runtime.cuda_graphs=off), ``graphs``
-(=on), ``bf16`` (bf16-mixed), ``cl`` (channels_last); ``default`` is the engine's
+(=on), ``bf16`` (bf16-mixed), ``cl`` (channels_last), ``devprep`` (resize and crop on
+the card: data.device_preprocess, for the run part); ``default`` is the engine's
 defaults. Printed: one table per part, and ``t/t[first]`` = ms ratio to the first variant.
 Figures are not asserted anywhere.
 """
@@ -54,6 +55,7 @@ SETTINGS = {
     "graphs": {"runtime.cuda_graphs": "on"},
     "bf16": {"runtime.precision": "bf16-mixed"},
     "cl": {"runtime.channels_last": True},
+    "devprep": {"data.device_preprocess": True},
     "default": {},
 }
 
@@ -245,7 +247,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--profile-steps", type=int, default=10)
     p.add_argument("--run-steps", type=int, default=0,
                    help="also time whole runs of this many steps (0: no)")
-    p.add_argument("--run-variants", default="eager,default")
+    p.add_argument("--run-variants", default="eager,default,default+devprep")
     p.add_argument("--run-images", type=int, default=400)
     p.add_argument("--quick", action="store_true", help="64², few steps")
     p.add_argument("--json", help="also write the rows to this file")

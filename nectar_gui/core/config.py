@@ -152,6 +152,11 @@ class DataSection(_Section):
     num_workers: int = Field(-1, ge=-1, le=64, description="DataLoader worker processes; "
                              "-1 chooses from the machine's cores, 0 loads in the training "
                              "thread.")
+    device_preprocess: bool = Field(False, description="Resize, crop and flip on the "
+                                    "training device instead of in the loader processes (for "
+                                    "a fast GPU whose loader cannot keep up). The same crops "
+                                    "and flips; pixels differ from Pillow's by about a grey "
+                                    "level. Not used with augmentation.")
     cache_mb: int = Field(2048, ge=0, le=1_048_576, description="RAM (MiB) for keeping "
                           "decoded images between epochs, shared by the loader processes; "
                           "images beyond it are decoded again each time. 0 turns the cache "

@@ -123,3 +123,71 @@ def test_uint8_items_become_the_float_items_on_the_device(request: pytest.Fixtur
         moved = model.to_device({k: item[k][None] for k in ("A", "B")})  # type: ignore[index]
         want = floats[key]
         assert torch.equal(moved["A"][0], want["A"]) and torch.equal(moved["B"][0], want["B"])  # type: ignore[arg-type]
+
+
+# ---- resizing and cropping on the device (data.device_preprocess) -------------------------
+
+def _raw_and_plain(root: Path, **cfg: object) -> tuple[datasets.GanDataset, datasets.GanDataset]:
+    section = DataSection(**{"root": str(root), "load_size": 36, "crop_size": 32, **cfg})
+    plain = build_dataset(section, input_nc=3, output_nc=3)
+    raw = build_dataset(section, input_nc=3, output_nc=3)
+    raw.raw_preprocess = True
+    return raw, plain
+
+
+@pytest.mark.parametrize("data", ["paired_data", "unpaired_data"])
+def test_device_crops_and_flips_are_the_loaders_own_draws(request: pytest.FixtureRequest,
+                                                           data: str) -> None:
+    """Without a resize the two paths must agree exactly: same regions, same flips."""
+    from nectar_gui.core.data.device_preprocess import collate_raw, preprocess_on
+
+    raw, plain = _raw_and_plain(request.getfixturevalue(data), preprocess="crop",
+                                crop_size=24)  # 24 px regions of the 32 px images
+    keys = list(EpochSampler(len(raw), seed=5, epoch=2))
+    batch = collate_raw([raw[k] for k in keys])
+    moved = preprocess_on(batch, raw.cfg, torch.device("cpu"))
+    for i, key in enumerate(keys):
+        want = plain[key]
+        assert torch.equal(moved["A"][i], want["A"]) and torch.equal(moved["B"][i], want["B"])  # type: ignore[arg-type]
+    params = batch["transform"]
+    assert 0 < float(params[:, 2].sum()) < len(keys)  # flipped and unflipped items
+    assert len({(round(float(x) * 9), round(float(y) * 9)) for x, y, _ in params}) > 1
+
+
+def test_device_resizing_is_within_a_grey_level_of_pillows(paired_data: Path) -> None:
+    from nectar_gui.core.data.device_preprocess import collate_raw, preprocess_on
+
+    raw, plain = _raw_and_plain(paired_data)  # resize_and_crop, 32 px to 36 px
+    keys = list(EpochSampler(len(raw), seed=1, epoch=0))
+    moved = preprocess_on(collate_raw([raw[k] for k in keys]), raw.cfg, torch.device("cpu"))
+    want = torch.stack([plain[k]["A"] for k in keys])  # type: ignore[misc]
+    difference = (moved["A"] - want).abs() * 127.5  # grey levels
+    assert moved["A"].shape == want.shape and float(difference.mean()) < 1.5
+
+
+def test_a_run_with_device_preprocessing_repeats_with_any_worker_count(
+        paired_data: Path, tmp_path: Path, one_thread: None) -> None:
+    from nectar_gui.core.training.reports import LogReport
+
+    def run(name: str, workers: int) -> list[str]:
+        config = tiny_config("pix2pix", paired_data, **{
+            "data.device_preprocess": True, "data.num_workers": workers,
+            "logging.max_steps": 8})
+        reports = run_all(TrainingSession(config, SessionOptions(run_dir=tmp_path / name)))
+        return [r.message for r in reports if isinstance(r, LogReport)]
+
+    logs = run("w0", 0)
+    run("w2", 2)
+    assert "Resizing, cropping and flipping on the training device" in logs
+    assert_same_weights(final_weights(tmp_path / "w0"), final_weights(tmp_path / "w2"))
+
+
+def test_augmentation_keeps_preprocessing_in_the_loader(paired_data: Path, tmp_path: Path,
+                                                        one_thread: None) -> None:
+    from nectar_gui.core.training.reports import LogReport
+
+    config = tiny_config("pix2pix", paired_data, **{
+        "data.device_preprocess": True, "data.augment.vflip": True, "logging.max_steps": 2})
+    reports = run_all(TrainingSession(config, SessionOptions(run_dir=tmp_path / "r")))
+    assert any("augmentation runs on the cropped image" in r.message
+               for r in reports if isinstance(r, LogReport))

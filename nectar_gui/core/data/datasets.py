@@ -34,6 +34,7 @@ from torch.utils.data import Dataset, Sampler
 
 from nectar_gui.core.config import DataSection
 from nectar_gui.core.data.augment import AugmentParams, augment_pair, is_active
+from nectar_gui.core.data.device_preprocess import PARAMS, params_row
 from nectar_gui.core.data.errors import DatasetError, ImageReadError, expected_layouts
 from nectar_gui.core.data.images import (
     convert_channels,
@@ -82,6 +83,9 @@ class GanDataset(Dataset[Item]):
         #: device (:func:`images.uint8_to_float`): a quarter of the bytes to move, and the
         #: loader workers skip the float arithmetic
         self.as_uint8 = False
+        #: training items as whole decoded uint8 images plus their transform draw, to be
+        #: resized and cropped on the device (``device_preprocess``); no augmentation
+        self.raw_preprocess = False
         self._cache: dict[tuple[str, int], Image.Image] = {}
         self._cache_used = 0
         self._swap = cfg.direction == "BtoA"
@@ -135,6 +139,10 @@ class GanDataset(Dataset[Item]):
             img_a, img_b, path_a, path_b = img_b, img_a, path_b, path_a
         params = (TransformParams.draw(rng, flip=self.cfg.flip) if self.train
                   else TransformParams.centre())
+        if self.raw_preprocess and self.train:
+            return {"A": to_uint8_tensor(img_a), "B": to_uint8_tensor(img_b),
+                    PARAMS: params_row(params), "index": index, "A_path": str(path_a),
+                    "B_path": str(path_b)}
         img_a, img_b = preprocess(img_a, params, self.cfg), preprocess(img_b, params, self.cfg)
         if self.train and is_active(self.cfg.augment):
             # Drawn after the crop and flip, so those match a run without augmentation.

@@ -18,6 +18,7 @@ import torch
 from torch import Tensor, nn
 
 from nectar_gui.core.config import NectarConfig
+from nectar_gui.core.data.device_preprocess import is_raw, preprocess_on
 from nectar_gui.core.data.images import uint8_to_float
 from nectar_gui.core.geometry import ReceptiveField
 from nectar_gui.core.loss_names import loss_group as loss_group  # re-exported
@@ -190,6 +191,9 @@ class GanModel(abc.ABC):
         same formula the dataset would have used.
         """
         fmt = torch.channels_last if self.runtime.cfg.channels_last else torch.contiguous_format
+        if is_raw(batch):  # whole decoded images: resize, crop and flip here
+            ready = preprocess_on(batch, self.config.data, self.device)
+            return {k: v.contiguous(memory_format=fmt) for k, v in ready.items()}
         out: Batch = {}
         for k in ("A", "B"):
             if k in batch:

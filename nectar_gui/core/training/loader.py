@@ -16,7 +16,9 @@ import torch
 from torch.utils.data import DataLoader
 
 from nectar_gui.core.config import DataSection
+from nectar_gui.core.data.augment import is_active
 from nectar_gui.core.data.datasets import EpochSampler, GanDataset
+from nectar_gui.core.data.device_preprocess import collate_raw
 
 #: Batches each worker prepares ahead (PyTorch's default is 2).
 PREFETCH_BATCHES = 4
@@ -54,12 +56,21 @@ class TrainLoader:
         # The cache budget is shared by the processes that each keep their own cache.
         dataset.cache_bytes = cfg.cache_mb * 2**20 // max(1, workers)
         dataset.as_uint8 = True  # GanModel.to_device converts on the training device
+        raw = cfg.device_preprocess and not is_active(cfg.augment)
+        dataset.raw_preprocess = raw
+        #: a line for the run's log about how items are prepared (None: nothing to say)
+        self.note = ("data.device_preprocess is on, but augmentation runs on the cropped "
+                     "image in the loader: resizing and cropping stay there"
+                     if cfg.device_preprocess and not raw else
+                     "Resizing, cropping and flipping on the training device"
+                     if raw else None)
         # A private generator: creating a loader must not draw from the global RNG.
         self.loader: DataLoader[Any] = DataLoader(
             dataset, batch_size=batch_size, sampler=sampler, num_workers=workers,
             pin_memory=device.type == "cuda", persistent_workers=workers > 0,
             prefetch_factor=PREFETCH_BATCHES if workers > 0 else None,
-            generator=torch.Generator(), drop_last=False)
+            collate_fn=collate_raw if raw else None, generator=torch.Generator(),
+            drop_last=False)
 
     def epoch(self, epoch: int, start: int = 0) -> DataLoader[Any]:
         """The loader, positioned ``start`` items into this rank's share of ``epoch``."""

@@ -249,6 +249,9 @@ class TrainingSession:
     def _train(self, control: TrainingControl) -> Iterator[Report]:
         assert self.model is not None and self.runtime is not None
         loop = _LoopState(self, control)
+        self._loader(self.counters.epoch, 0)  # built now, so its note leads the log
+        if self._train_loader is not None and self._train_loader.note:
+            yield self._log(self._train_loader.note)
         while self.counters.step < self.total_steps:
             c = self.counters
             self.model.set_lr(lr_factor(c.epoch, self.config.optim.n_epochs,

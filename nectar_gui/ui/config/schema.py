@@ -39,7 +39,7 @@ LABELS = {
     "data.direction": "Direction", "data.preprocess": "Preprocessing",
     "data.load_size": "Load size (px)", "data.crop_size": "Crop size (px)",
     "data.flip": "Random flips", "data.num_workers": "Loader workers",
-    "data.cache_mb": "Image cache (MiB)",
+    "data.cache_mb": "Image cache (MiB)", "data.device_preprocess": "Resize on the device",
     "data.augment.vflip": "Vertical flips", "data.augment.rot90": "90° turns",
     "data.augment.brightness": "Brightness ±", "data.augment.contrast": "Contrast ±",
     "data.augment.saturation": "Saturation ±", "data.augment.hue": "Hue ±",
@@ -87,6 +87,7 @@ SPECIAL_VALUES = {"data.num_workers": "Auto", "runtime.threads": "Auto",
 WIDGET_OVERRIDES: dict[str, FieldKind] = {"data.root": "folder", "schema_version": "readonly"}
 ADVANCED = frozenset({
     "schema_version", "model.init_gain", "data.num_workers", "data.cache_mb",
+    "data.device_preprocess",
     "optim.adam_impl", "runtime.threads", "runtime.channels_last", "runtime.compile",
     "runtime.cuda_graphs", "runtime.fast_ops", "runtime.tune_malloc",
     "logging.metrics_interval_s", "logging.sample_interval_s",
