@@ -1,7 +1,5 @@
 """``python -m nectar_gui.cli``: the entry torchrun uses (``-m nectar_gui.cli train …``)."""
 
-import sys
+from nectar_gui.cli.main import run
 
-from nectar_gui.cli.main import main
-
-sys.exit(main())
+run()

@@ -8,8 +8,10 @@ can fix come out as one line (``nectar: error: …``), never a traceback.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
+from typing import NoReturn
 
 from nectar_gui import __version__
 from nectar_gui.cli import data, describe, evaluate, health, train, translate
@@ -18,7 +20,7 @@ from nectar_gui.core.config import ConfigError
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the ``nectar`` console script; returns the exit status."""
+    """Run one ``nectar`` command; returns the exit status (:func:`run` exits with it)."""
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
@@ -33,6 +35,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("nectar: interrupted", file=sys.stderr)
         return 130
+
+
+def run() -> NoReturn:
+    """The process entry (console script, ``python -m nectar_gui.cli``): main, then exit.
+
+    After ``nectar train`` has closed its run folder, the process ends without the
+    interpreter's teardown: tearing down PyTorch's modules after a run of several GiB
+    took time and, at pix2pix 256², raised the process's peak memory by about 0.14 GiB
+    (1.76 → 1.90 GiB). Nothing is left to clean up by then: the session has closed its
+    files, loader processes and process group, and output is flushed here.
+    """
+    status = main()
+    if sys.argv[1:2] == ["train"]:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(status)
+    sys.exit(status)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -426,3 +426,17 @@ def test_errors_print_as_one_line_even_when_quiet() -> None:
     assert printer.show(_progress(1, 1.0, 1.0)) == 0
     assert printer.show(ErrorReport(message="first problem\nsecond problem")) == 1
     assert stream.getvalue() == "nectar: error: first problem; second problem\n"
+
+
+def test_a_finished_run_in_a_real_process_flushes_everything(tmp_path: Path,
+                                                              paired_data: Path) -> None:
+    """``nectar train`` ends without the interpreter's teardown (cli.main.run): its output,
+    log and checkpoint must all be complete by then, and its status kept."""
+    config = tmp_path / "tiny.json"
+    config.write_text(tiny_config("pix2pix", paired_data).to_json())
+    status, out, err = run_cli_process("train", "--config", config, "--max-steps", "2",
+                                       "--run-dir", tmp_path / "run", cwd=tmp_path)
+    assert status == 0, err
+    assert "Training completed at step 2" in out + err
+    assert "Training completed at step 2" in (tmp_path / "run" / "log.txt").read_text()
+    assert (tmp_path / "run" / "checkpoints" / "LATEST").read_text().strip()
