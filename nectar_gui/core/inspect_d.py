@@ -20,7 +20,6 @@ import torch
 from PIL import Image
 from torch import nn
 
-from nectar_gui.core.checkpoints import CheckpointError, load_checkpoint
 from nectar_gui.core.config import NectarConfig
 from nectar_gui.core.evaluation.best import best_note
 from nectar_gui.core.inspect_d_info import MAX_JUDGED_PIXELS, JudgeError, JudgeInfo, JudgeRequest
@@ -32,8 +31,9 @@ from nectar_gui.core.sample_grid import SampleRecord
 from nectar_gui.core.translate.info import TranslateError
 from nectar_gui.core.translate.loading import (
     Translator,
-    checkpoint_config,  # the one place a checkpoint's config is read
+    load_network,
     open_translator,
+    read_checkpoint,
     resolve_model_path,
 )
 from nectar_gui.core.translate.translator import prepare_input
@@ -148,23 +148,17 @@ def open_judges(path: Path, *, step: int | None = None, device: str = "auto") ->
     """
     try:
         folder = resolve_model_path(Path(path), step)
-        ckpt = load_checkpoint(folder)
-        config = checkpoint_config(folder, ckpt.meta)
+        ckpt, config = read_checkpoint(folder)
         target = resolve_device(device)
-    except (TranslateError, CheckpointError, DeviceError) as exc:
+        m = config.model
+        nets: dict[str, nn.Module] = {}
+        for domain, name in _JUDGES[m.kind].items():
+            input_nc = m.input_nc + m.output_nc if m.kind == "pix2pix" else (
+                m.input_nc if domain == "A" else m.output_nc)
+            net = load_network(discriminator_for(m, input_nc=input_nc), ckpt, name)
+            nets[domain] = net.to(target).eval()
+    except (TranslateError, DeviceError) as exc:
         raise JudgeError(str(exc)) from None
-    m = config.model
-    nets: dict[str, nn.Module] = {}
-    for domain, name in _JUDGES[m.kind].items():
-        input_nc = m.input_nc + m.output_nc if m.kind == "pix2pix" else (
-            m.input_nc if domain == "A" else m.output_nc)
-        net = discriminator_for(m, input_nc=input_nc)
-        try:
-            net.load_state_dict(ckpt.weights[name], strict=True)
-        except (KeyError, RuntimeError) as exc:
-            raise JudgeError(f"Checkpoint {folder} has no usable weights for {name} "
-                             f"({str(exc).splitlines()[0][:200]})") from None
-        nets[domain] = net.to(target).eval()
     return Judges(_info(folder, ckpt.step, config, nets), nets, config, target)
 
 

@@ -15,9 +15,7 @@ from pathlib import Path
 import numpy as np
 import torch
 from PIL import Image
-from torch import nn
 
-from nectar_gui.core.checkpoints import CheckpointError, load_checkpoint
 from nectar_gui.core.config import parse_config
 from nectar_gui.core.evaluation.engine import (
     Cancel,
@@ -31,11 +29,16 @@ from nectar_gui.core.evaluation.records import (
     EvaluationError,
     StepEvaluation,
 )
-from nectar_gui.core.models.from_config import discriminator_for, generator_for
+from nectar_gui.core.models.from_config import discriminator_for
 from nectar_gui.core.rundir import RunPaths, RunReader, complete_checkpoints
 from nectar_gui.core.runtime import DeviceError, resolve_device
 from nectar_gui.core.translate.info import TranslateError
-from nectar_gui.core.translate.loading import checkpoint_config, open_translator
+from nectar_gui.core.translate.loading import (
+    generator_for_direction,
+    load_network,
+    open_translator,
+    read_checkpoint,
+)
 
 # Checkpoint network names per model kind, by role.
 _GENERATORS = {"pix2pix": {"AtoB": "G"}, "cyclegan": {"AtoB": "G_A", "BtoA": "G_B"}}
@@ -62,25 +65,17 @@ def load_eval_nets(run_dir: Path, step: int, *, device: str = "auto") -> EvalNet
                               f"{step} (checkpoints: {', '.join(map(str, steps))})")
     folder = RunPaths(Path(run_dir)).checkpoints / f"{step:08d}"
     try:
-        ckpt = load_checkpoint(folder)
-        config = checkpoint_config(folder, ckpt.meta)
+        ckpt, config = read_checkpoint(folder)
         target = resolve_device(device)
-    except (CheckpointError, TranslateError, DeviceError) as exc:
+        m = config.model
+        built = {name: load_network(generator_for_direction(m, direction), ckpt, name)
+                 for direction, name in _GENERATORS[m.kind].items()}
+        for name in _DISCRIMINATORS[m.kind]:
+            d = discriminator_for(m, input_nc=m.input_nc if name == "D_A" else m.output_nc)
+            built[name] = load_network(d, ckpt, name)
+    except (TranslateError, DeviceError) as exc:
         raise EvaluationError(str(exc)) from None
-    m = config.model
-    built: dict[str, nn.Module] = {}
-    for direction, name in _GENERATORS[m.kind].items():
-        in_nc, out_nc = (m.input_nc, m.output_nc) if direction == "AtoB" else (
-            m.output_nc, m.input_nc)
-        built[name] = generator_for(m, input_nc=in_nc, output_nc=out_nc)
-    for name in _DISCRIMINATORS[m.kind]:
-        built[name] = discriminator_for(m, input_nc=m.input_nc if name == "D_A" else m.output_nc)
-    for name, net in built.items():
-        try:
-            net.load_state_dict(ckpt.weights[name], strict=True)
-        except (KeyError, RuntimeError) as exc:
-            raise EvaluationError(f"Checkpoint {folder} has no usable weights for {name} "
-                                  f"({str(exc).splitlines()[0][:200]})") from None
+    for net in built.values():
         net.to(target).eval()
     return EvalNets(config=config, step=step, device=target,
                     generators={d: built[n] for d, n in _GENERATORS[m.kind].items()},

@@ -17,7 +17,12 @@ import safetensors.torch
 import torch
 from torch import nn
 
-from nectar_gui.core.checkpoints import CheckpointError, latest_checkpoint, load_checkpoint
+from nectar_gui.core.checkpoints import (
+    Checkpoint,
+    CheckpointError,
+    latest_checkpoint,
+    load_checkpoint,
+)
 from nectar_gui.core.config import ConfigError, ModelSection, NectarConfig, parse_config
 from nectar_gui.core.evaluation.best import best_note, read_best
 from nectar_gui.core.models import count_parameters
@@ -134,23 +139,36 @@ def _load_safetensors_generator(path: Path) -> tuple[nn.Module, GeneratorArch, i
 
 # ---- our checkpoints ------------------------------------------------------------------------
 def _open_checkpoint(folder: Path, device: torch.device) -> Translator:
+    ckpt, config = read_checkpoint(folder)
+    runners = {}
+    for direction, name in _NETWORKS[config.model.kind].items():
+        net = load_network(generator_for_direction(config.model, direction), ckpt, name)
+        runners[direction] = TorchGenerator(net, device)
+    info = _checkpoint_info(folder, ckpt.step, config, runners["AtoB"].net)
+    return Translator(info, dict(runners))
+
+
+def read_checkpoint(folder: Path) -> tuple[Checkpoint, NectarConfig]:
+    """A checkpoint folder and the config it was trained with (TranslateError if unusable).
+
+    Translate, Evaluate and Ask D all open checkpoints this way, so they refuse the same
+    files with the same words.
+    """
     try:
         ckpt = load_checkpoint(folder)
     except CheckpointError as exc:
         raise TranslateError(str(exc)) from None
-    config = checkpoint_config(folder, ckpt.meta)
-    networks = _NETWORKS[config.model.kind]
-    runners = {}
-    for direction, name in networks.items():
-        net = _generator(config.model, direction)
-        try:
-            net.load_state_dict(ckpt.weights[name], strict=True)
-        except (KeyError, RuntimeError) as exc:
-            raise TranslateError(f"Checkpoint {folder} has no usable weights for {name} "
-                                 f"({str(exc).splitlines()[0][:200]})") from None
-        runners[direction] = TorchGenerator(net, device)
-    info = _checkpoint_info(folder, ckpt.step, config, runners["AtoB"].net)
-    return Translator(info, dict(runners))
+    return ckpt, checkpoint_config(folder, ckpt.meta)
+
+
+def load_network(net: nn.Module, ckpt: Checkpoint, name: str) -> nn.Module:
+    """``net`` with the checkpoint's weights for network ``name`` (strict; TranslateError)."""
+    try:
+        net.load_state_dict(ckpt.weights[name], strict=True)
+    except (KeyError, RuntimeError) as exc:
+        raise TranslateError(f"Checkpoint {ckpt.path} has no usable weights for {name} "
+                             f"({str(exc).splitlines()[0][:200]})") from None
+    return net
 
 
 def checkpoint_config(folder: Path, meta: dict[str, Any]) -> NectarConfig:
@@ -170,7 +188,8 @@ def checkpoint_config(folder: Path, meta: dict[str, Any]) -> NectarConfig:
                              f"{str(exc).splitlines()[0]}") from None
 
 
-def _generator(m: ModelSection, direction: str) -> nn.Module:
+def generator_for_direction(m: ModelSection, direction: str) -> nn.Module:
+    """The generator for "AtoB" (input_nc → output_nc) or "BtoA" (the other way)."""
     in_nc, out_nc = (m.input_nc, m.output_nc) if direction == "AtoB" else (m.output_nc,
                                                                            m.input_nc)
     return generator_for(m, input_nc=in_nc, output_nc=out_nc).eval()
