@@ -123,7 +123,7 @@ def _write_folder(folder: Path, weights: dict[str, dict[str, Tensor]],
     folder.mkdir()
     for name, tensors in weights.items():
         path = folder / f"{name}.safetensors"
-        safetensors.torch.save_file(_cpu_copies(tensors), path)
+        safetensors.torch.save_file(_for_safetensors(tensors), path)
         _fsync_file(path)
     with (folder / CHECKPOINT_STATE).open("wb") as handle:
         torch.save(state, handle)
@@ -134,7 +134,7 @@ def _write_folder(folder: Path, weights: dict[str, dict[str, Tensor]],
     _fsync_dir(folder)
 
 
-def _cpu_copies(tensors: dict[str, Tensor]) -> dict[str, Tensor]:
+def _for_safetensors(tensors: dict[str, Tensor]) -> dict[str, Tensor]:
     """CPU tensors safetensors accepts: it refuses views and shared storage.
 
     A CPU tensor that owns all of its contiguous storage is written as it is: saving

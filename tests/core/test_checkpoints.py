@@ -253,7 +253,7 @@ def test_weights_are_saved_without_copying_what_safetensors_takes(tmp_path: Path
     base = torch.arange(12.0)
     view = base[2:8]
     shared = whole.view(2, 3)  # the same storage as ``whole``
-    out = ckpt._cpu_copies({"whole": whole, "view": view, "shared": shared})
+    out = ckpt._for_safetensors({"whole": whole, "view": view, "shared": shared})
     assert out["whole"].data_ptr() == whole.data_ptr()
     assert out["view"].data_ptr() != view.data_ptr() and torch.equal(out["view"], view)
     assert out["shared"].data_ptr() != whole.data_ptr() and torch.equal(out["shared"], shared)

@@ -23,7 +23,6 @@ from pathlib import Path
 from typing import Any, Literal
 
 import torch
-from torch.utils.data import DataLoader
 
 from nectar_gui.core.checkpoints import CheckpointError, latest_checkpoint, load_checkpoint
 from nectar_gui.core.config import ConfigError, NectarConfig
@@ -166,6 +165,12 @@ class TrainingSession:
         yield self._log(f"Training {cfg.model.kind} on {self.runtime.describe()}: "
                         f"{self.steps_per_epoch} steps per epoch, {self.total_steps} steps")
         yield from self._model_notes()
+        # One loader for the run; its worker processes start with the first batch.
+        self._train_loader = TrainLoader(self._dataset, cfg.data, self._sampler(0),
+                                         batch_size=cfg.optim.batch_size,
+                                         device=self.runtime.device)
+        if self._train_loader.note:
+            yield self._log(self._train_loader.note)
 
     def _prepare_data(self) -> Iterator[Report]:
         cfg = self.config
@@ -248,15 +253,14 @@ class TrainingSession:
     # ---- the loop ---------------------------------------------------------------------
     def _train(self, control: TrainingControl) -> Iterator[Report]:
         assert self.model is not None and self.runtime is not None
+        assert self._train_loader is not None
         loop = _LoopState(self, control)
-        self._loader(self.counters.epoch, 0)  # built now, so its note leads the log
-        if self._train_loader is not None and self._train_loader.note:
-            yield self._log(self._train_loader.note)
         while self.counters.step < self.total_steps:
             c = self.counters
             self.model.set_lr(lr_factor(c.epoch, self.config.optim.n_epochs,
                                         self.config.optim.n_epochs_decay))
-            for batch in self._loader(c.epoch, c.epoch_step * self.config.optim.batch_size):
+            start = c.epoch_step * self.config.optim.batch_size
+            for batch in self._train_loader.epoch(c.epoch, start):
                 yield from loop.before_step()
                 if loop.stopping:
                     break
@@ -280,16 +284,6 @@ class TrainingSession:
         reason: Literal["completed", "stopped"] = "stopped" if loop.stopping else "completed"
         yield self._log(f"Training {reason} at step {self.counters.step}")
         yield FinishedReport(step=self.counters.step, reason=reason)
-
-    def _loader(self, epoch: int, start: int) -> DataLoader[Any]:
-        """The run's one training loader, positioned at ``start`` items into ``epoch``."""
-        if self._train_loader is None:
-            device = self.runtime.device if self.runtime else torch.device("cpu")
-            self._train_loader = TrainLoader(self._dataset, self.config.data,
-                                             self._sampler(epoch, start),
-                                             batch_size=self.config.optim.batch_size,
-                                             device=device)
-        return self._train_loader.epoch(epoch, start)
 
     def _save_checkpoint(self) -> Iterator[Report]:
         if self.writer is None or self.model is None:
