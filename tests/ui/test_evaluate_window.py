@@ -8,10 +8,11 @@ from pathlib import Path
 
 import pytest
 from PIL import Image
-from PySide6.QtCore import QSettings, Qt
+from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
 from nectar_gui.ui.shell.main_window import MainWindow
+from tests.ui.conftest import shown_window
 from tests.workers.test_evaluate_worker import tiny_eval_run
 
 TIMEOUT = 90_000
@@ -26,13 +27,8 @@ def workspace(tmp_path_factory: pytest.TempPathFactory, paired_data: Path) -> Pa
 
 @pytest.fixture
 def window(qtbot: QtBot, workspace: Path, tmp_path: Path) -> Iterator[MainWindow]:
-    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
-    win = MainWindow(workspace=workspace, settings=settings)
-    qtbot.addWidget(win)
-    win.resize(1280, 800)
-    win.show()
-    yield win
-    win.close()
+    with shown_window(qtbot, workspace, tmp_path) as win:
+        yield win
 
 
 def test_an_evaluated_image_opens_in_the_inspector_with_its_checkpoints_d(

@@ -115,18 +115,12 @@ def test_closing_the_tab_while_writing_stops_the_writer(
 
 
 def test_the_file_menu_opens_it_on_the_dataset_tab(qtbot: QtBot, tmp_path: Path) -> None:
-    from PySide6.QtCore import QSettings
+    from tests.ui.conftest import shown_window
 
-    from nectar_gui.ui.shell.main_window import MainWindow
-
-    settings = QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat)
-    window = MainWindow(workspace=tmp_path / "ws", settings=settings)
-    qtbot.addWidget(window)
-    window.show()
-    file_menu = window.menuBar().actions()[0].menu()
-    assert window.actions_.prepare_dataset in file_menu.actions()
-    window.actions_.prepare_dataset.trigger()
-    assert window.tabs.currentWidget() is window.dataset_browser
-    dialog = window.dataset_browser.findChild(PrepareDialog)
-    assert dialog is not None and dialog.isVisible()
-    window.close()
+    with shown_window(qtbot, tmp_path / "ws", tmp_path) as window:
+        file_menu = window.menuBar().actions()[0].menu()
+        assert window.actions_.prepare_dataset in file_menu.actions()
+        window.actions_.prepare_dataset.trigger()
+        assert window.tabs.currentWidget() is window.dataset_browser
+        dialog = window.dataset_browser.findChild(PrepareDialog)
+        assert dialog is not None and dialog.isVisible()

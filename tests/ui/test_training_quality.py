@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QSettings, Qt
+from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
 from nectar_gui.cli import main
@@ -20,6 +20,7 @@ from nectar_gui.ui.shell.main_window import MainWindow
 from nectar_gui.ui.training.validation_plot import ValidationPlot
 from nectar_gui.ui.training.view import TrainingView
 from tests.core.test_cli import tiny_config_file
+from tests.ui.conftest import shown_window
 
 TIMEOUT = 60_000
 
@@ -69,13 +70,8 @@ def validated_run(tmp_path_factory: pytest.TempPathFactory, paired_data: Path) -
 
 @pytest.fixture
 def window(qtbot: QtBot, tmp_path: Path) -> Iterator[MainWindow]:
-    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
-    win = MainWindow(workspace=tmp_path / "ws", settings=settings)
-    qtbot.addWidget(win)
-    win.resize(1280, 800)
-    win.show()
-    yield win
-    win.close()
+    with shown_window(qtbot, tmp_path / "ws", tmp_path) as win:
+        yield win
 
 
 def test_an_opened_run_shows_its_quality_and_where_it_got_to(
