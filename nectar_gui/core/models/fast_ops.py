@@ -20,14 +20,15 @@ Stride-1 convolutions of the ResNet generator (``FastConv2d``)
     those: the choice is a fixed rule on the layer's shape, so a run repeats exactly)
     the convolution is computed with NNPACK's Winograd / FFT kernels (the forward and the
     input gradient — itself a stride-1 convolution with the flipped kernel), and the
-    weight gradient of 3×3 kernels as a convolution of the input with the output
-    gradient (batch and channels swapped). Each is the same sum as oneDNN's, in another
-    order: results agree to float32 rounding (~1e-5 relative), not bit for bit.
-    Measured on a 2-core AVX2 CPU, 256 channels at 64²: forward 24 vs 33 ms, input
-    gradient 20 vs 42 ms, weight gradient 29 vs 42 ms (forward + backward of one
-    residual-block conv 83 vs 124 ms); 7×7, 64→3 at 256²: forward 14 vs 46 ms. Smaller
-    maps or fewer channels are as fast or faster in oneDNN and keep it. A CycleGAN step
-    at 256² went from 18 to 14 s.
+    weight gradient of 3×3 kernels with Winograd's F(3×3, 4×4) as batched matrix
+    products (``winograd.py``). Each is the same sum as oneDNN's, in another order:
+    results agree to float32 rounding (~1e-5 relative), not bit for bit. Measured on a
+    2-core AVX2 CPU, 256 channels at 64²: forward 24 vs 33 ms, input gradient 20 vs
+    42 ms; weight gradient 14 vs 27 ms (oneDNN); 7×7, 64→3 at 256²: forward 14 vs
+    46 ms. Smaller maps or fewer channels are as fast or faster in oneDNN and keep it.
+    A CycleGAN step at 256² went from 18 to 14 s with NNPACK, then from 10.3 to 8.5 s
+    with the Winograd weight gradient (``bench/train_step.py --models cyclegan --sizes
+    256 --variant default --variant fast_ops=no-wgrad``).
 
 Convolutions and transposed convolutions on tiny maps (``FastConv2d``, ``FastConvTranspose2d``)
     The inner U-Net levels (≤ 8×8 positions) hold most of pix2pix's 54 M weights but
@@ -38,8 +39,9 @@ Convolutions and transposed convolutions on tiny maps (``FastConv2d``, ``FastCon
     pix2pix step). Also equal to float rounding.
 
 Tried and not kept (slower here): channels-last layouts, a custom reflection-pad
-backward, sub-pixel (phase) transposed convolutions (0.85× to 5.7× the time of
-oneDNN's), NNPACK for stride-2 or 4×4 kernels, NNPACK's batched kernel.
+backward, the weight gradient as a batch/channel-swapped convolution (31 vs 27 ms
+with torch 2.14), sub-pixel (phase) transposed convolutions (0.85× to 5.7× the time
+of oneDNN's), NNPACK for stride-2 or 4×4 kernels, NNPACK's batched kernel.
 """
 
 from __future__ import annotations
@@ -51,6 +53,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 from torch.autograd.function import once_differentiable
+
+from nectar_gui.core.models.winograd import weight_grad_3x3
 
 
 class FastInstanceNorm2d(nn.InstanceNorm2d):
@@ -73,7 +77,7 @@ class ConvPlan(NamedTuple):
     """How one stride-1 convolution shape is computed."""
 
     nnpack: bool  # forward and input gradient with NNPACK
-    swapped_wgrad: bool  # weight gradient as a batch/channel-swapped convolution
+    winograd_wgrad: bool  # weight gradient of a 3×3 kernel with Winograd F(3×3, 4×4)
 
 
 #: Maps with at most this many positions (8×8) are convolved as plain matrix products.
@@ -100,8 +104,8 @@ def conv_plan(c_in: int, c_out: int, k: int, out_h: int, out_w: int) -> ConvPlan
     nnpack = nnpack_ready() and (
         (k == 3 and min(c_in, c_out) >= 128 and area >= 64 * 64)
         or (k == 7 and area >= 128 * 128))
-    swapped = k == 3 and min(c_in, c_out) >= 32 and area >= 32 * 32
-    return ConvPlan(nnpack, swapped) if nnpack or swapped else None
+    winograd = k == 3 and min(c_in, c_out) >= 128 and area >= 32 * 32
+    return ConvPlan(nnpack, winograd) if nnpack or winograd else None
 
 
 def _nnpack_conv(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None,
@@ -144,8 +148,8 @@ class _FastConvFn(torch.autograd.Function):
             # d/dx of a stride-1 conv: the full convolution of grad with the flipped kernel.
             flipped = weight.flip(2, 3).transpose(0, 1).contiguous()  # (C_in, C_out, kh, kw)
             gx = _nnpack_conv(grad, flipped, None, (kh - 1 - ph, kw - 1 - pw))
-        native_mask = [need_x and gx is None, need_w and not plan.swapped_wgrad,
-                       need_b and not plan.swapped_wgrad]
+        native_mask = [need_x and gx is None, need_w and not plan.winograd_wgrad,
+                       need_b and not plan.winograd_wgrad]
         if any(native_mask):
             g_in, g_w, g_b = torch.ops.aten.convolution_backward(
                 grad, x, weight, [weight.shape[0]] if ctx.has_bias else None, [1, 1],
@@ -153,12 +157,9 @@ class _FastConvFn(torch.autograd.Function):
             gx = g_in if native_mask[0] else gx
             gw = g_w if native_mask[1] else gw
             gb = g_b if native_mask[2] else gb
-        if need_w and plan.swapped_wgrad:
-            # dW[o, c] = sum over batch and positions of grad[b, o] * x_padded[b, c] shifted:
-            # a convolution with the batch as channels, C_in as batch and grad as kernel.
-            gw = F.conv2d(x.transpose(0, 1), grad.transpose(0, 1), None, 1, (ph, pw))
-            gw = gw.transpose(0, 1).contiguous()  # (C_out, C_in, kh, kw)
-        if need_b and plan.swapped_wgrad:
+        if need_w and plan.winograd_wgrad:
+            gw = weight_grad_3x3(x, grad, (ph, pw))
+        if need_b and plan.winograd_wgrad:
             gb = grad.sum((0, 2, 3))
         return gx, gw, gb if ctx.has_bias else None, None, None
 
