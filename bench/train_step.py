@@ -47,7 +47,7 @@ A variant is ``+``-joined settings (``channels_last+adam=fused``):
 ``fast_ops=off``       runtime.fast_ops = false (stock PyTorch layers)
 ``fast_ops=no-PART``   fast layers without one part (own process): ``no-norm`` (stock
                        instance norm), ``no-nnpack``, ``no-wgrad`` (oneDNN weight
-                       gradient of 3×3 convs), ``no-gemm`` (no matrix-product path)
+                       gradients only), ``no-gemm`` (no matrix-product path)
 ``malloc=off``         runtime.tune_malloc = false (glibc's default malloc behaviour)
 ``denormal=on``        torch.set_flush_denormal(True) around the step
 ``mkldnn=off``         torch.backends.mkldnn.enabled = False around the step
@@ -172,8 +172,8 @@ def _disable_fast_op_parts(parts: list[str]) -> None:
         if plan is None:
             return None
         plan = plan._replace(nnpack=plan.nnpack and "no-nnpack" not in parts,
-                             winograd_wgrad=plan.winograd_wgrad and "no-wgrad" not in parts)
-        return plan if plan.nnpack or plan.winograd_wgrad else None
+                             wgrad="native" if "no-wgrad" in parts else plan.wgrad)
+        return plan if plan.nnpack or plan.wgrad != "native" else None
 
     fo.conv_plan = patched  # type: ignore[assignment]
 

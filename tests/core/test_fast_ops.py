@@ -88,11 +88,13 @@ def _conv_grads(conv: nn.Module, x: torch.Tensor, g: torch.Tensor) -> list[torch
 @pytest.mark.parametrize(
     ("c_in", "c_out", "k", "size", "padding", "batch", "expect"),
     [
-        (256, 256, 3, 66, 0, 1, ConvPlan(nnpack=True, winograd_wgrad=True)),  # residual block
-        (128, 128, 3, 66, 0, 2, ConvPlan(nnpack=True, winograd_wgrad=True)),  # batch 2
-        (64, 3, 7, 134, 0, 1, ConvPlan(nnpack=True, winograd_wgrad=False)),  # output conv
+        (256, 256, 3, 66, 0, 1, ConvPlan(nnpack=True, wgrad="winograd")),  # residual block
+        (128, 128, 3, 66, 0, 2, ConvPlan(nnpack=True, wgrad="winograd")),  # batch 2
+        (64, 3, 7, 134, 0, 1, ConvPlan(nnpack=True, wgrad="mirrored")),  # output conv
         # zero padding, 34² outputs (not whole 4×4 tiles), batch 2
-        (128, 160, 3, 34, 1, 2, ConvPlan(nnpack=False, winograd_wgrad=True)),
+        (128, 160, 3, 34, 1, 2, ConvPlan(nnpack=False, wgrad="winograd")),
+        # one output channel, zero padding, batch 2: PatchGAN's last layer
+        (512, 1, 4, 31, 1, 2, ConvPlan(nnpack=False, wgrad="mirrored")),
         (16, 16, 3, 18, 0, 1, None),  # small: stock layer
     ],
 )
