@@ -37,7 +37,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from types import TracebackType
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, Any
 
 import numpy as np
 from PIL import Image
@@ -51,9 +51,6 @@ from nectar_gui.core.sample_grid import (
     make_sample_grid,
 )
 from nectar_gui.core.training.reports import LossReport, SampleReport
-
-if TYPE_CHECKING:
-    from nectar_gui.core.evaluation.best import BestMark
 
 __all__ = ["RunDirError", "RunPaths", "RunReader", "RunWriter", "SampleRecord",
            "check_run_folder"]
@@ -453,7 +450,7 @@ class RunReader:
         """Steps of the complete checkpoints, ascending."""
         return [int(p.name) for p in complete_checkpoints(self.paths.checkpoints)]
 
-    # ---- validation (val.jsonl, checkpoints/BEST; probes: core.evaluation.probes) ---------
+    # ---- validation (val.jsonl; BEST: core.evaluation.best; probes: core.evaluation.probes) -
     def read_new_validations(self) -> list[ValidationRecord]:
         """val.jsonl records completed since the previous call; like ``read_new_metrics``,
         ``validations_restarted`` tells when the file was rewritten and reading started over."""
@@ -466,12 +463,6 @@ class RunReader:
     def all_validations(self) -> list[ValidationRecord]:
         """Every complete val.jsonl record, read afresh."""
         return _validation_records(self._validations.read_all())
-
-    def best(self) -> BestMark | None:
-        """What checkpoints/BEST says, when it names a complete checkpoint."""
-        from nectar_gui.core.evaluation.best import read_best  # it imports this module
-
-        return read_best(self.paths.checkpoints)
 
     def _read_metrics_from(self, offset: int) -> bytes:
         try:

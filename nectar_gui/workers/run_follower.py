@@ -13,6 +13,7 @@ from typing import Any
 
 from PySide6.QtCore import QMetaObject, QObject, Qt, QThread, QTimer, Signal, Slot
 
+from nectar_gui.core.evaluation.best import read_best
 from nectar_gui.core.rundir import RunDirError, RunReader
 
 POLL_INTERVAL_MS = 500
@@ -83,7 +84,7 @@ class _RunPoller(QObject):
         self._send_if_changed("checkpoints", self._reader.checkpoint_steps())
         # val.jsonl holds a line per validation (tens, not millions): sent whole on change.
         self._send_if_changed("validations", self._reader.all_validations())
-        self._send_if_changed("best", self._reader.best())
+        self._send_if_changed("best", read_best(self._reader.paths.checkpoints))
         self._send_if_changed("plan", self._reader.plan())
 
     def _send_config(self) -> None:

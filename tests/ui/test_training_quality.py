@@ -13,7 +13,7 @@ from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
 from nectar_gui.cli import main
-from nectar_gui.core.evaluation.best import BestMark
+from nectar_gui.core.evaluation.best import BestMark, read_best
 from nectar_gui.core.rundir import RunReader
 from nectar_gui.core.training.reports import ValidationReport
 from nectar_gui.ui.shell.main_window import MainWindow
@@ -78,7 +78,7 @@ def test_an_opened_run_shows_its_quality_and_where_it_got_to(
         qtbot: QtBot, window: MainWindow, validated_run: Path) -> None:
     reader = RunReader(validated_run)
     validated = [r.step for r in reader.all_validations()]
-    best = reader.best()
+    best = read_best(reader.paths.checkpoints)
     assert validated == [2, 4] and best is not None
     window.open_run(validated_run)
     plot = window.training_view.validation_plot

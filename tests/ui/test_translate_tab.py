@@ -14,7 +14,7 @@ from PySide6.QtGui import QDragEnterEvent, QDropEvent, QGuiApplication, QImage, 
 from PySide6.QtWidgets import QApplication, QFileDialog, QMessageBox
 from pytestqt.qtbot import QtBot
 
-from nectar_gui.core.rundir import RunReader
+from nectar_gui.core.evaluation.best import read_best
 from nectar_gui.core.translate.info import RunCheckpoints
 from nectar_gui.ui.translate import batch_flow as batch_flow_module
 from nectar_gui.ui.translate.batch import BatchDialog
@@ -128,7 +128,7 @@ def test_empty_state_says_what_to_do(tab: TranslateTab) -> None:
 def test_drop_translate_save(qtbot: QtBot, tab: TranslateTab, dialogs: Dialogs,
                              tmp_path: Path) -> None:
     _pick_run(qtbot, tab)
-    assert RunReader(tab.workspace / "runs" / "cyclegan-demo").best() is None
+    assert read_best(tab.workspace / "runs" / "cyclegan-demo" / "checkpoints") is None
     assert tab.picker.step_combo.currentData() == 8  # no BEST: the latest by default
     assert "CycleGAN" in tab.picker.info_label.text()
     assert tab.controls.direction_combo.isEnabled()  # a CycleGAN translates both ways

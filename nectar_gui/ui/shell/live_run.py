@@ -14,6 +14,7 @@ from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QMessageBox, QWidget
 
 from nectar_gui.core.config import ConfigError, NectarConfig, parse_config
+from nectar_gui.core.evaluation.best import read_best
 from nectar_gui.core.rundir import RunReader
 from nectar_gui.core.training.reports import (
     CheckpointReport,
@@ -142,7 +143,7 @@ class LiveRun(QObject):
         self.training_view.health_plot.add_points(report.metrics)
         reader = RunReader(Path(report.run_dir))
         self.training_view.validation_plot.set_records(reader.all_validations())
-        self.training_view.validation_plot.set_best(reader.best())
+        self.training_view.validation_plot.set_best(read_best(reader.paths.checkpoints))
         self.views.set_sample_steps(report.sample_steps, reader.load_sample)
 
     def _on_worker_log(self, report: LogReport) -> None:
