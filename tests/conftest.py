@@ -41,3 +41,28 @@ def unpaired_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
     return write_demo_dataset(tmp_path_factory.mktemp("unpaired") / "d", "unpaired",
                               n_train=6, n_test=2, size=32)
+
+
+@pytest.fixture(scope="session")
+def inception_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A randomly initialised torchvision Inception-v3, saved as torchvision saves it.
+
+    No real weights can be downloaded here: the FID values mean nothing, but every step
+    from file to number is the one real weights take.
+    """
+    import torch
+    from torchvision.models import inception_v3
+
+    torch.manual_seed(0)
+    net = inception_v3(weights=None, aux_logits=True, init_weights=False)
+    path = tmp_path_factory.mktemp("inception") / "inception_v3_google-test.pth"
+    torch.save(net.state_dict(), path)
+    return path
+
+
+@pytest.fixture
+def small_inputs(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Inception at 75 px, the smallest it takes: 16× less work, the same path."""
+    from nectar_gui.core.evaluation import fid
+
+    monkeypatch.setattr(fid, "INPUT_SIDE", 75)

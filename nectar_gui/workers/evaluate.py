@@ -37,7 +37,8 @@ class EvaluateJob:
     """Evaluate checkpoints ``steps`` of ``run_dir`` on up to ``limit`` images of ``split``.
 
     With ``generator_file`` set, that file is measured (as step 0) on ``data_root``'s
-    split instead, and ``run_dir`` is unused.
+    split instead, and ``run_dir`` is unused. ``inception_weights``: a local Inception-v3
+    file for FID / KID (None: the run's ``logging.inception_weights``; a file has none).
     """
 
     job: int
@@ -48,6 +49,7 @@ class EvaluateJob:
     device: str = "auto"
     generator_file: Path | None = None
     data_root: Path | None = None
+    inception_weights: str | None = None
 
 
 @dataclass(frozen=True)
@@ -144,6 +146,7 @@ class EvaluateWorker(QObject):
         self.progress.emit(EvalProgress(job, step, index, count, 0, 0))
         common: dict[str, Any] = {
             "device": request.device, "thumb_size": THUMB_SIZE,
+            "inception_weights": request.inception_weights,
             "cancel": lambda: self._cancelled(job),
             "progress": lambda d, t: self.progress.emit(EvalProgress(job, step, index, count,
                                                                      d, t))}
@@ -183,16 +186,20 @@ class EvaluateRunner(JobRunner):
         self._best_requested.connect(self.worker.choose_best)
 
     def evaluate(self, run_dir: Path, steps: Sequence[int], split: str, *,
-                 limit: int | None = None, device: str = "auto") -> int:
+                 limit: int | None = None, device: str = "auto",
+                 inception_weights: str | None = None) -> int:
         """Queue an evaluation of ``steps``; returns its job number."""
         return self._submit("evaluate", self._evaluate_requested, lambda job: EvaluateJob(
-            job, Path(run_dir), tuple(steps), split, limit, device))
+            job, Path(run_dir), tuple(steps), split, limit, device,
+            inception_weights=inception_weights))
 
     def evaluate_file(self, path: Path, data_root: Path, split: str, *,
-                      limit: int | None = None, device: str = "auto") -> int:
+                      limit: int | None = None, device: str = "auto",
+                      inception_weights: str | None = None) -> int:
         """Queue measuring generator file ``path`` on ``data_root``; returns its job number."""
         return self._submit("evaluate", self._evaluate_requested, lambda job: EvaluateJob(
-            job, Path(path).parent, (0,), split, limit, device, Path(path), Path(data_root)))
+            job, Path(path).parent, (0,), split, limit, device, Path(path), Path(data_root),
+            inception_weights))
 
     def choose_best(self, run_dir: Path, evaluations: Sequence[StepEvaluation],
                     metric: str | None) -> int:

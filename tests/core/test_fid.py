@@ -30,17 +30,6 @@ from tests.core.test_training import run_all
 from tests.tiny import tiny_config
 
 
-@pytest.fixture(scope="module")
-def inception_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from torchvision.models import inception_v3
-
-    torch.manual_seed(0)
-    net = inception_v3(weights=None, aux_logits=True, init_weights=False)
-    path = tmp_path_factory.mktemp("inception") / "inception_v3_google-test.pth"
-    torch.save(net.state_dict(), path)
-    return path
-
-
 def _features(seed: int, n: int = 40, d: int = 12, shift: float = 0.0) -> np.ndarray:
     return np.random.default_rng(seed).normal(shift, 1.0, (n, d))
 
@@ -88,14 +77,6 @@ def test_the_weights_file_is_checked_before_use(inception_file: Path, tmp_path: 
     torch.save({"model": object()}, pickled)  # weights_only refuses arbitrary objects
     with pytest.raises(EvaluationError, match="cannot be read safely"):
         load_inception(pickled, torch.device("cpu"))
-
-
-@pytest.fixture
-def small_inputs(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Inception at 75 px, the smallest it takes: 16× less work, the same path."""
-    from nectar_gui.core.evaluation import fid
-
-    monkeypatch.setattr(fid, "INPUT_SIDE", 75)
 
 
 def _run(folder: Path, data: Path, **overrides: object) -> Path:

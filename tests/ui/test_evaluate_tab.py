@@ -276,3 +276,46 @@ def test_fid_is_offered_once_an_evaluation_has_it(qtbot: QtBot) -> None:
     assert [combo.itemData(i) for i in range(combo.count())] == ["psnr", "ssim", "l1", "fid",
                                                                  "kid"]
     assert combo.itemText(3) == "FID" and bar.ranking_metric() == "psnr"
+
+
+def test_fid_weights_chosen_in_the_tab_measure_a_generator_file(
+        qtbot: QtBot, tab: EvaluateTab, run: Path, tmp_path: Path, inception_file: Path,
+        small_inputs: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A loose file has no run config: without a weights file the caption says why FID is
+    missing; with one chosen under FID/KID it is measured, offered and remembered."""
+    from tests.tiny_generators import reference_pth
+
+    pth = reference_pth(tmp_path / "latest_net_G.pth")
+    data = Path(json.loads((run / "config.json").read_text())["data"]["root"])
+    tab.controls.limit_spin.setValue(4)
+    tab.open_generator_file(pth, data)
+    assert tab.controls.fid_button.text() == "no weights file"
+    assert not tab.controls.fid_clear_action.isEnabled()
+    _evaluate_all(qtbot, tab)
+    evaluation = tab.current_evaluation()
+    assert evaluation is not None and "fid" not in evaluation.mean
+    assert "FID and KID unavailable" in tab.caption.text()
+    assert tab.controls.metric_combo.findData("fid") < 0
+
+    monkeypatch.setattr(QFileDialog, "getOpenFileName",
+                        lambda *a, **k: (str(inception_file), ""))
+    menu = tab.controls.fid_button.menu()
+    assert menu is not None
+    menu.actions()[0].trigger()  # "Choose a weights file…"
+    assert tab.controls.fid_button.text() == inception_file.name
+    assert tab.settings.value("evaluate/inception_weights") == str(inception_file)
+    _evaluate_all(qtbot, tab)
+    evaluation = tab.current_evaluation()
+    assert evaluation is not None and math.isfinite(evaluation.mean["fid"])
+    assert math.isfinite(evaluation.mean["kid"]) and not evaluation.unavailable
+    assert "unavailable" not in tab.caption.text()
+    assert tab.controls.metric_combo.findData("fid") >= 0
+
+    # A new tab on the same settings starts with the file; "Use none" forgets it.
+    again = EvaluateTab(workspace=tab.workspace, settings=tab.settings)
+    qtbot.addWidget(again)
+    assert again.controls.inception_weights() == str(inception_file)
+    again.controls.fid_clear_action.trigger()
+    assert again.controls.inception_weights() is None
+    assert tab.settings.value("evaluate/inception_weights") == ""
+    assert again.shutdown(TIMEOUT)

@@ -1,4 +1,5 @@
-"""The Evaluate tab's control bar: which run, which split, how many images, which metric.
+"""The Evaluate tab's control bar: which run, which split, how many images, which metric,
+and the Inception weights file for FID / KID.
 
 The bar wraps (FlowLayout) so that the tab fits a 1024-pixel window beside nothing else
 and still reads as one line on a wide screen.
@@ -14,6 +15,7 @@ from PySide6.QtWidgets import (
     QComboBox,
     QFileDialog,
     QLabel,
+    QMenu,
     QPushButton,
     QSpinBox,
     QWidget,
@@ -27,6 +29,12 @@ from nectar_gui.ui.widgets.flow_layout import FlowLayout, flow_group
 SPLIT_NAMES = {"val": "val (validation)", "test": "test"}
 _FILE = "\0file\0"  # marks a generator-file entry's data (paths hold no NUL)
 GENERATOR_FILTER = "Generator files (*.pth *.pt *.safetensors *.onnx);;All files (*)"
+INCEPTION_FILTER = "Inception-v3 weights (*.pth *.pt *.safetensors);;All files (*)"
+FID_TIP = ("FID and KID compare Inception-v3 features of the translated and the real "
+           "images. They need a local weights file in torchvision's layout "
+           "(inception_v3_google, .pth or .safetensors); nothing is downloaded.\n"
+           "The file chosen here is used for every evaluation in this tab. With none, a run "
+           "uses its own logging.inception_weights, and a generator file gets no FID or KID.")
 
 
 def file_key(path: Path, data_root: Path) -> str:
@@ -51,6 +59,7 @@ class ControlBar(QWidget):
     step_chosen = Signal(int)  # a checkpoint folder was opened: show that step
     split_changed = Signal(str)
     metric_changed = Signal(str)
+    inception_changed = Signal(str)  # the chosen weights file ("": none)
     evaluate_requested = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
@@ -58,10 +67,12 @@ class ControlBar(QWidget):
         self._opened: list[Path] = []  # folders opened by hand, kept across refreshes
         self._files: list[tuple[Path, Path]] = []  # generator files and their datasets
         self._runs: list[RunCheckpoints] = []
+        self._inception = ""
         self.start_dir = ""
         self._build_ui()
         self._connect()
         self.set_runs([])
+        self.set_inception_weights("")
 
     def _build_ui(self) -> None:
         self.run_combo = QComboBox()
@@ -89,6 +100,12 @@ class ControlBar(QWidget):
         self.metric_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
         self.metric_combo.setToolTip("The metric the plot shows, the table sorts by first "
                                      "and the automatic best choice uses")
+        self.fid_button = QPushButton()
+        fid_menu = QMenu(self.fid_button)
+        fid_menu.addAction("Choose a weights file…", self._on_fid_choose_clicked)
+        self.fid_clear_action = fid_menu.addAction(
+            "Use none", lambda: self.set_inception_weights("", emit=True))
+        self.fid_button.setMenu(fid_menu)
         self.evaluate_button = QPushButton("Evaluate ticked")
         self.evaluate_button.setDefault(True)
         self.evaluate_button.setToolTip("Measure every ticked checkpoint on the chosen split")
@@ -98,6 +115,7 @@ class ControlBar(QWidget):
         flow.addWidget(flow_group(QLabel("Split"), self.split_combo))
         flow.addWidget(flow_group(QLabel("Images"), self.limit_spin))
         flow.addWidget(flow_group(QLabel("Rank by"), self.metric_combo))
+        flow.addWidget(flow_group(QLabel("FID/KID"), self.fid_button))
         flow.addWidget(self.evaluate_button)
 
     def _connect(self) -> None:
@@ -201,6 +219,28 @@ class ControlBar(QWidget):
         self.run_chosen.emit(path)
         if step is not None:
             self.step_chosen.emit(step)
+
+    # ---- FID / KID weights --------------------------------------------------------------
+    def _on_fid_choose_clicked(self) -> None:
+        start = str(Path(self._inception).parent) if self._inception else self.start_dir
+        picked, _ = QFileDialog.getOpenFileName(
+            self, "Choose a local Inception-v3 weights file for FID and KID", start,
+            INCEPTION_FILTER)
+        if picked:
+            self.set_inception_weights(picked, emit=True)
+
+    def set_inception_weights(self, path: str, *, emit: bool = False) -> None:
+        """Use ``path`` ("" for none) for FID / KID; ``emit``: tell the tab (a user's act)."""
+        self._inception = path
+        self.fid_button.setText(Path(path).name if path else "no weights file")
+        self.fid_button.setToolTip(f"{FID_TIP}\n\nNow: {path or 'none chosen'}")
+        self.fid_clear_action.setEnabled(bool(path))
+        if emit:
+            self.inception_changed.emit(path)
+
+    def inception_weights(self) -> str | None:
+        """The chosen Inception weights file, or None."""
+        return self._inception or None
 
     # ---- split, limit, metric -----------------------------------------------------------
     def set_splits(self, splits: tuple[str, ...]) -> None:

@@ -102,6 +102,8 @@ class EvaluateTab(QWidget):
         c.metric_changed.connect(lambda _m: self._show_results(resort=True))
         c.evaluate_requested.connect(self.evaluate)
         c.limit_spin.valueChanged.connect(lambda v: self.settings.setValue("evaluate/limit", v))
+        c.inception_changed.connect(
+            lambda p: self.settings.setValue("evaluate/inception_weights", p))
         self.checkpoints.current_changed.connect(lambda _s: self._show_current())
         self.checkpoints.ticks_changed.connect(self._update)
         self.plot.step_clicked.connect(self.checkpoints.select_step)
@@ -120,6 +122,8 @@ class EvaluateTab(QWidget):
         limit = self.settings.value("evaluate/limit", 50)
         self.controls.limit_spin.setValue(int(str(limit)) if str(limit).isdigit() else 50)
         self.controls.start_dir = str(self.settings.value("evaluate/open_dir", ""))
+        self.controls.set_inception_weights(
+            str(self.settings.value("evaluate/inception_weights", "")))
 
     # ---- lifecycle ----------------------------------------------------------------------
     def showEvent(self, event: QShowEvent) -> None:
@@ -219,9 +223,11 @@ class EvaluateTab(QWidget):
         self._failure, self._started_at = None, time.monotonic()
         self._job_steps = set(steps)
         split, limit, file = self.controls.split(), self.controls.limit(), self.run.generator_file
+        fid = self.controls.inception_weights()
         self._job = (self.runner.evaluate_file(file, Path(self.run.data_root), split,
-                                               limit=limit) if file else
-                     self.runner.evaluate(self.run.run_dir, steps, split, limit=limit))
+                                               limit=limit, inception_weights=fid) if file else
+                     self.runner.evaluate(self.run.run_dir, steps, split, limit=limit,
+                                          inception_weights=fid))
         what = self.run.name if file else f"{len(steps)} checkpoint(s)"
         self.strip.busy(f"Evaluating {what} on {split}…")
         self._update()

@@ -235,5 +235,8 @@ def caption(step: int | None, evaluation: StepEvaluation | None, split: str,
     mean = format_value(ranking_value(evaluation.mean, metric))
     hint = ("" if file_name else
             "; double-click an image to inspect it with this checkpoint's D")
+    why = evaluation.unavailable.get("fid")
+    missing = (f"<br>FID and KID {html.escape(why)}. Choose one under <i>FID/KID</i> above."
+               if why else "")
     return (f"<b>{what}</b> on {len(evaluation.images)} {evaluation.split} images · "
-            f"mean {metric_name(metric)} {mean} · worst first{hint}")
+            f"mean {metric_name(metric)} {mean} · worst first{hint}{missing}")
