@@ -1,4 +1,5 @@
-"""Background jobs of the dataset browser: checking a dataset and writing the demo.
+"""Background jobs of the dataset browser: checking a dataset, writing the demo, and
+planning and writing a prepared dataset.
 
 Each job is one parentless worker object on its own QThread (see
 :func:`start_worker_thread`); cancelling is a flag set directly from the UI thread, and
@@ -13,17 +14,20 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
+from PySide6.QtCore import QObject, Qt, QThread, QThreadPool, Signal, Slot
 
 from nectar_gui.core.data import DatasetError, DatasetLayout, ScanCancelled, scan_dataset
 from nectar_gui.core.data.demo import DemoKind, write_demo_dataset
 from nectar_gui.core.data.prepare import (
     PrepareCancelled,
     PrepareError,
+    PrepareOptions,
     PreparePlan,
     PrepareResult,
+    plan_prepare,
     write_prepared,
 )
+from nectar_gui.workers.jobs import FunctionJob
 
 # Progress signals at most this often: a scan of thousands of files would otherwise
 # queue one signal per file on the UI thread.
@@ -183,6 +187,33 @@ class PrepareWorker(QObject):
             self.error.emit(str(exc))
         finally:
             self.finished.emit(result)
+
+
+class PreparePlanner(QObject):
+    """Plans ``core.data.prepare`` on a pool thread: listing big or slow (network)
+    folders must not freeze the dialog while the user types a path.
+
+    Each request carries a number; ``planned`` returns it with the plan or a sentence
+    saying why there is none, so the dialog keeps only the answer to its latest request.
+    Keep this object unparented: a job still running when the dialog closes then emits
+    into a live object whose connections Qt has already dropped.
+    """
+
+    planned = Signal(int, object)  # request number, PreparePlan | str
+
+    def request(self, number: int, options: PrepareOptions) -> None:
+        """Plan ``options`` on the global thread pool."""
+        QThreadPool.globalInstance().start(FunctionJob(lambda: self._plan(number, options)))
+
+    def _plan(self, number: int, options: PrepareOptions) -> None:
+        result: PreparePlan | str
+        try:
+            result = plan_prepare(options)
+        except PrepareError as exc:
+            result = f"Cannot prepare yet: {exc}"
+        except OSError as exc:  # a folder vanished or cannot be read while listing
+            result = f"Cannot read the folders: {exc}"
+        self.planned.emit(number, result)
 
 
 class WorkerThreads(QObject):

@@ -3,16 +3,18 @@ thread writing real files, Cancel leaving nothing, and the result opened in the 
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QCoreApplication, Qt
 from pytestqt.qtbot import QtBot
 
-from nectar_gui.core.data.prepare import STAGING_PREFIX, PreparePlan
+from nectar_gui.core.data.prepare import STAGING_PREFIX, PrepareOptions, PreparePlan
 from nectar_gui.ui.dataset import prepare_dialog
 from nectar_gui.ui.dataset.browser import DatasetBrowser
 from nectar_gui.ui.dataset.prepare_dialog import PrepareDialog
+from nectar_gui.workers import dataset as dataset_workers
 from nectar_gui.workers.dataset import PrepareWorker
 from tests.core.test_prepare import _photo
 
@@ -84,7 +86,7 @@ def test_cancel_while_writing_leaves_nothing(qtbot: QtBot, folders: tuple[Path, 
         dialog.start()
         qtbot.waitUntil(lambda: not dialog.busy(), timeout=TIMEOUT)
     assert dialog.status.text() == "Cancelled; nothing was written."
-    assert dialog.prepare_button.isEnabled()  # try again
+    qtbot.waitUntil(dialog.prepare_button.isEnabled, timeout=TIMEOUT)  # planned again: retry
     assert not Path(dialog.out_edit.text()).exists()
     assert not [p for p in a.parent.iterdir() if p.name.startswith(STAGING_PREFIX)]
 
@@ -124,3 +126,39 @@ def test_the_file_menu_opens_it_on_the_dataset_tab(qtbot: QtBot, tmp_path: Path)
         assert window.tabs.currentWidget() is window.dataset_browser
         dialog = window.dataset_browser.findChild(PrepareDialog)
         assert dialog is not None and dialog.isVisible()
+
+
+def test_planning_lists_folders_off_the_ui_thread_and_keeps_the_latest_answer(
+        qtbot: QtBot, folders: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch) -> None:
+    """A slow listing (a network folder) leaves the dialog answering; an answer to an
+    older request, arriving last, does not replace the newer plan."""
+    real_plan = dataset_workers.plan_prepare
+    first_may_finish = threading.Event()
+    on_ui_thread: list[bool] = []
+
+    def slow_first_plan(options: PrepareOptions) -> PreparePlan:
+        on_ui_thread.append(threading.current_thread() is threading.main_thread())
+        if len(on_ui_thread) == 1:
+            assert first_may_finish.wait(TIMEOUT / 1000)
+        return real_plan(options)
+
+    monkeypatch.setattr(dataset_workers, "plan_prepare", slow_first_plan)
+    a, b = folders
+    dialog = PrepareDialog()
+    qtbot.addWidget(dialog)
+    dialog.a_edit.setText(str(a))
+    dialog.b_edit.setText(str(b))
+    qtbot.waitUntil(lambda: len(on_ui_thread) == 1, timeout=TIMEOUT)
+    assert dialog.plan_view.toPlainText() == "Looking at the folders…"
+    assert not dialog.prepare_button.isEnabled() and dialog.plan is None
+    dialog.val_spin.setValue(25)  # the dialog still answers: a second plan is asked for
+    qtbot.waitUntil(lambda: "val/: 3 images" in dialog.plan_view.toPlainText(),
+                    timeout=TIMEOUT)
+    assert dialog.plan is not None and dialog.prepare_button.isEnabled()
+    newer = dialog.plan
+    with qtbot.waitSignal(dialog._planner.planned, timeout=TIMEOUT) as stale:
+        first_may_finish.set()
+    assert stale.args is not None and "val/: 3 images" not in stale.args[1].describe()
+    QCoreApplication.processEvents()  # deliver the stale answer to the dialog
+    assert dialog.plan is newer and "val/: 3 images" in dialog.plan_view.toPlainText()
+    assert on_ui_thread == [False, False]

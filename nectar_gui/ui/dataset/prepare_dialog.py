@@ -2,8 +2,9 @@
 
 The user picks the A and B folders, the layout, the split percentages and a size, and
 sees what would be written (the plan, with unmatched files) before anything happens.
-Writing runs on a worker thread with progress, time left and Cancel; the finished folder
-is handed to the Dataset tab, which opens it.
+Planning lists the folders on a pool thread, and writing runs on a worker thread with
+progress, time left and Cancel; the finished folder is handed to the Dataset tab, which
+opens it.
 """
 
 from __future__ import annotations
@@ -34,15 +35,13 @@ from PySide6.QtWidgets import (
 )
 
 from nectar_gui.core.data.prepare import (
-    PrepareError,
     PrepareLayout,
     PrepareOptions,
     PreparePlan,
     PrepareResult,
-    plan_prepare,
 )
 from nectar_gui.core.formatting import format_duration
-from nectar_gui.workers.dataset import PrepareWorker, start_worker_thread
+from nectar_gui.workers.dataset import PreparePlanner, PrepareWorker, start_worker_thread
 
 LAYOUTS: tuple[tuple[PrepareLayout, str], ...] = (
     ("aligned", "Aligned: A|B side by side in train/, val/ (pix2pix)"),
@@ -67,6 +66,9 @@ class PrepareDialog(QDialog):
         self._started = 0.0
         self._error: str | None = None  # the writer's failure, shown until the next try
         self._replan = QTimer(self, singleShot=True, interval=150)
+        self._planner = PreparePlanner()  # unparented: see its docstring
+        self._plan_number = 0  # of the latest plan request; older answers are dropped
+        self._write_when_planned = False  # Prepare was pressed: write once planned
         self._build_ui()
         self._connect()
         self._update_plan()
@@ -143,6 +145,7 @@ class PrepareDialog(QDialog):
         self.resize_box.toggled.connect(self.size_spin.setEnabled)
         self.layout_combo.currentIndexChanged.connect(self._replan.start)
         self._replan.timeout.connect(self._update_plan)
+        self._planner.planned.connect(self._on_planner_planned)
         self.prepare_button.clicked.connect(self.start)
         self.cancel_button.clicked.connect(self.reject)
 
@@ -160,17 +163,27 @@ class PrepareDialog(QDialog):
             overwrite=self.overwrite_box.isChecked())
 
     def _update_plan(self) -> None:
+        """Ask for a new plan (the answer arrives in ``_on_planner_planned``)."""
         self._suggest_output()
         options, self.plan = self.options(), None
+        self._plan_number += 1
         if options is None:
+            self._write_when_planned = False
             self.plan_view.setPlainText("Choose the A and B folders and where to write.")
         else:
-            try:
-                self.plan = plan_prepare(options)
-                self.plan_view.setPlainText(self.plan.describe())
-            except PrepareError as exc:
-                self.plan_view.setPlainText(f"Cannot prepare yet: {exc}")
+            self.plan_view.setPlainText("Looking at the folders…")
+            self._planner.request(self._plan_number, options)
+        self.prepare_button.setEnabled(False)
+
+    def _on_planner_planned(self, number: int, result: PreparePlan | str) -> None:
+        if number != self._plan_number:
+            return  # the folders or options changed since this was asked
+        self.plan = result if isinstance(result, PreparePlan) else None
+        self.plan_view.setPlainText(self.plan.describe() if self.plan else str(result))
         self.prepare_button.setEnabled(self.plan is not None and self._thread is None)
+        if self._write_when_planned:
+            self._write_when_planned = False
+            self._write()
 
     def _suggest_output(self) -> None:
         """Once both folders are chosen, offer "<A>-<B>" beside A as the output."""
@@ -189,8 +202,13 @@ class PrepareDialog(QDialog):
 
     # ---- writing ------------------------------------------------------------------------
     def start(self) -> None:
-        """Write the plan on a worker thread (the dialog stays responsive)."""
-        self._update_plan()  # the folders may have changed since the last look
+        """Plan afresh (the folders may have changed since the last look), then write on a
+        worker thread; the dialog stays responsive throughout."""
+        if self._thread is None:
+            self._write_when_planned = True
+            self._update_plan()
+
+    def _write(self) -> None:
         if self.plan is None or self._thread is not None:
             return
         self._worker = PrepareWorker(self.plan)
@@ -211,7 +229,8 @@ class PrepareDialog(QDialog):
             self._worker.cancel()
 
     def busy(self) -> bool:
-        return self._thread is not None
+        """Writing, or about to write once the fresh plan arrives."""
+        return self._thread is not None or self._write_when_planned
 
     def skipped_note(self) -> str:
         """The unreadable files left out of the last dataset written ("" when none)."""
@@ -246,6 +265,7 @@ class PrepareDialog(QDialog):
 
     def reject(self) -> None:
         """Cancel (or Escape) while writing stops the writer first, then closes."""
+        self._write_when_planned = False
         if self._thread is not None:
             self.cancel()
             self._thread.wait()
