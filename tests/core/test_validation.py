@@ -19,6 +19,7 @@ from nectar_gui.core.evaluation.probes import (
     read_probe_set,
 )
 from nectar_gui.core.rundir import RunReader
+from nectar_gui.core.training import validation
 from nectar_gui.core.training.control import TrainingControl
 from nectar_gui.core.training.reports import (
     ErrorReport,
@@ -161,3 +162,34 @@ def test_validation_bench_prints_its_table() -> None:
                          capture_output=True, text=True, timeout=240, check=True).stdout
     row = next(line.split() for line in out.splitlines() if line.startswith("pix2pix"))
     assert row[2] == "2" and row[-2].endswith("%")  # two validations, a share
+
+
+def _report(seconds: float, images: int = 50) -> ValidationReport:
+    return ValidationReport(step=10, epoch=0, split="val", images=images, metrics={},
+                            unavailable={}, seconds=seconds, best_metric="psnr",
+                            best_step=None, is_best=False)
+
+
+def test_a_slow_validation_is_said_with_what_to_change() -> None:
+    hint = validation.slow_validation_hint(_report(3.0, images=50), training_s=6.0)
+    assert hint is not None and "3.0 s, 33% of the time" in hint
+    assert "logging.validate_every_steps" in hint and "logging.val_images, now 50" in hint
+    assert validation.slow_validation_hint(_report(1.0), training_s=9.0) is None  # 10 %
+
+
+def test_the_slow_validation_hint_is_given_once_and_not_at_the_end(
+        paired_data: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(validation, "SLOW_VALIDATION_SHARE", -1.0)  # every one is "slow"
+    config = tiny_config("pix2pix", paired_data, **{"logging.max_steps": 7,
+                                                     "logging.validate_every_steps": 2})
+    reports = run_all(TrainingSession(config, SessionOptions(run_dir=tmp_path / "a")))
+    hints = [r for r in reports
+             if isinstance(r, LogReport) and r.message.startswith("Validation took")]
+    assert len(hints) == 1 and hints[0].level == "warning"
+    assert (tmp_path / "a" / "log.txt").read_text().count("Validation took") == 1
+
+    only_final = tiny_config("pix2pix", paired_data, **{"logging.max_steps": 3})
+    reports = run_all(TrainingSession(only_final, SessionOptions(run_dir=tmp_path / "b")))
+    assert [r.step for r in reports if isinstance(r, ValidationReport)] == [3]
+    assert not any(isinstance(r, LogReport) and r.message.startswith("Validation took")
+                   for r in reports)

@@ -58,7 +58,11 @@ from nectar_gui.core.training.state import (
     resume_mismatch_message,
     save_training_checkpoint,
 )
-from nectar_gui.core.training.validation import Validator, describe_validation
+from nectar_gui.core.training.validation import (
+    Validator,
+    describe_validation,
+    slow_validation_hint,
+)
 
 
 class NonFiniteLossError(FloatingPointError):
@@ -115,6 +119,8 @@ class TrainingSession:
         self._scan_log: list[str] = []
         self._elapsed_before = 0.0
         self._t0 = time.monotonic()
+        self._validated_at = self._t0  # when the previous validation ended
+        self._slow_validation_said = False  # the hint is given once per session
 
     # ---- public -----------------------------------------------------------------------
     def run(self, control: TrainingControl) -> Iterator[Report]:
@@ -300,6 +306,7 @@ class TrainingSession:
 
     def _validate(self) -> Iterator[Report]:
         """Validate at this step (rank 0, once per step); draws no random numbers."""
+        started = time.monotonic()
         result = self.validator.run(self.counters.step, self.counters.epoch) if (
             self.validator is not None) else None
         if isinstance(result, LogReport):  # validation failed: a warning, training goes on
@@ -307,6 +314,11 @@ class TrainingSession:
         elif result is not None:
             yield self._log(describe_validation(result))
             yield result
+            hint = slow_validation_hint(result, started - self._validated_at)
+            if hint and not self._slow_validation_said and self.counters.step < self.total_steps:
+                self._slow_validation_said = True
+                yield self._log(hint, "warning")
+        self._validated_at = time.monotonic()
 
     def _model_notes(self) -> Iterator[Report]:
         """Pass on what the model noted (CUDA graphs captured or not) to the log."""

@@ -229,6 +229,25 @@ class Validator:
                            value=self.best_value, by="validation")
 
 
+#: A validation taking more than this share of the time since the previous one (or the
+#: start) is worth a hint: with frequent checkpoints it can slow training down a lot.
+SLOW_VALIDATION_SHARE = 0.25
+
+
+def slow_validation_hint(report: ValidationReport, training_s: float) -> str | None:
+    """A one-line hint when ``report`` took a large share of the time, else None.
+
+    ``training_s``: seconds spent since the previous validation ended (or the run began).
+    """
+    share = report.seconds / max(report.seconds + training_s, 1e-9)
+    if share <= SLOW_VALIDATION_SHARE:
+        return None
+    return (f"Validation took {report.seconds:.1f} s, {share:.0%} of the time since the "
+            f"previous one. To train faster, validate less often "
+            f"(logging.validate_every_steps) or on fewer images (logging.val_images, now "
+            f"{report.images}).")
+
+
 def describe_validation(report: ValidationReport) -> str:
     """One log line, e.g. "Validation at step 400 on 50 val images: psnr 21.3, …"."""
     values = ", ".join(f"{k} {v:.4g}" for k, v in report.metrics.items())
