@@ -191,3 +191,32 @@ def test_a_run_with_nothing_to_follow_says_so(
     window.inspector.controls.over_time.click()
     assert "neither a probe image nor a saved sample" in window.inspector.pins_label.text()
     assert not window.inspector.controls.over_time.isChecked()  # nothing to follow
+
+
+def test_the_probe_over_time_judges_only_checkpoints_it_has_not_seen(
+        qtbot: QtBot, window: MainWindow, validated_run: Path, tmp_path: Path) -> None:
+    run = _copy_without(validated_run, tmp_path)
+    window.open_run(run)
+    inspector = window.inspector
+    window.tabs.setCurrentWidget(inspector)
+    probe, button = inspector.over_time.probe, inspector.controls.over_time
+    loads: list[object] = []
+    probe.runner.loaded.connect(loads.append)
+    with qtbot.waitSignal(probe.ready, timeout=TIMEOUT) as ready:
+        button.click()
+    first = ready.args[0]
+    assert sorted(first) == [2, 4] and len(loads) == 2
+
+    button.click()  # back to the samples, then the probe again: nothing is judged anew
+    with qtbot.waitSignal(probe.ready, timeout=TIMEOUT) as ready:
+        button.click()
+    assert len(loads) == 2 and ready.args[0] == first
+    qtbot.waitUntil(lambda: inspector.scrubber.steps() == [2, 4], timeout=TIMEOUT)
+
+    # A live run saved one more checkpoint: only that one is loaded and judged.
+    shutil.copytree(run / "checkpoints" / "00000004", run / "checkpoints" / "00000006")
+    button.click()
+    with qtbot.waitSignal(probe.ready, timeout=TIMEOUT) as ready:
+        button.click()
+    assert sorted(ready.args[0]) == [2, 4, 6] and len(loads) == 3
+    assert ready.args[0][2] is first[2]

@@ -7,18 +7,24 @@ validation; for runs from before validation, the input of the first saved sample
 for each checkpoint loads its G and D on a judge thread of its own and
 asks D about G's translation of that image. The answers fill the inspector's scrubber;
 for a pinned cell a small plot shows its score over the steps.
+
+Answers are kept for the session, keyed by checkpoint folder and image (path and
+modification time): showing the probe again, or after a live run saved one more
+checkpoint, judges only the checkpoints not seen yet.
 """
 
 from __future__ import annotations
 
+import hashlib
 import tempfile
+from collections import OrderedDict
 from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 import pyqtgraph as pg
 from PIL import Image
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtWidgets import QPushButton, QWidget
 
 from nectar_gui.core.evaluation.probes import probes_dir
@@ -29,6 +35,18 @@ from nectar_gui.ui.widgets.scrubber import SampleLoader, SampleScrubber
 from nectar_gui.workers.inspect_d import JudgeFiles, JudgeRunner
 
 MAP = "D(fake_B)"  # G's translation of the probe, judged by the D of domain B
+#: Answers kept (each a few small images); the oldest go first.
+CACHE_SIZE = 500
+
+Stamp = tuple[str, int]  # a path and its modification time (ns)
+
+
+def _stamp(path: Path) -> Stamp | None:
+    """Identifies ``path``'s current contents; None when it cannot be read."""
+    try:
+        return str(path.resolve()), path.stat().st_mtime_ns
+    except OSError:
+        return None
 
 
 def probe_input(run_dir: Path) -> Path | None:
@@ -71,6 +89,7 @@ class ProbeOverTime(QObject):
         self._image: Path | None = None
         self._records: dict[int, SampleRecord] = {}
         self._total = 0
+        self._cache: OrderedDict[tuple[Stamp, Stamp], SampleRecord] = OrderedDict()
         self._scratch: tempfile.TemporaryDirectory[str] | None = None  # made when needed
         self.source = ""  # what is being followed, in words
 
@@ -85,10 +104,25 @@ class ProbeOverTime(QObject):
         if image is None:
             return ("This run has neither a probe image nor a saved sample input to follow: "
                     "use Ask D with an image of yours instead.")
-        self._image, self._queue, self._records = image, list(folders), {}
+        self._image, self._queue, self._records = image, [], {}
+        for folder in folders:
+            key = self._key(folder)
+            known = self._cache.get(key) if key is not None else None
+            if known is None:
+                self._queue.append(folder)
+            else:
+                self._records[int(folder.name)] = known
         self._total = len(folders)
-        self.runner.load(self._queue[0])
+        if self._queue:
+            self.runner.load(self._queue[0])
+        else:  # all seen before: answer once the caller has returned
+            QTimer.singleShot(0, lambda: self.ready.emit(dict(self._records)))
         return None
+
+    def _key(self, folder: Path) -> tuple[Stamp, Stamp] | None:
+        image = _stamp(self._image) if self._image is not None else None
+        checkpoint = _stamp(folder)
+        return (checkpoint, image) if image and checkpoint else None
 
     def busy(self) -> bool:
         return bool(self._queue)
@@ -101,8 +135,10 @@ class ProbeOverTime(QObject):
             return None
         if self._scratch is None:
             self._scratch = tempfile.TemporaryDirectory(prefix="nectar-probe-")
-        path = Path(self._scratch.name) / "first_sample_A.png"
-        Image.fromarray(image.squeeze(-1) if image.shape[-1] == 1 else image).save(path)
+        name = hashlib.sha1(str(run_dir.resolve()).encode()).hexdigest()[:12]
+        path = Path(self._scratch.name) / f"first_sample_A-{name}.png"
+        if not path.exists():  # written once per run, so its stamp (and the cache) holds
+            Image.fromarray(image.squeeze(-1) if image.shape[-1] == 1 else image).save(path)
         return path
 
     def stop(self) -> None:
@@ -124,7 +160,13 @@ class ProbeOverTime(QObject):
     def _on_runner_judged(self, record: SampleRecord) -> None:
         if not self._queue:
             return
-        self._records[int(self._queue.pop(0).name)] = record
+        folder = self._queue.pop(0)
+        self._records[int(folder.name)] = record
+        key = self._key(folder)
+        if key is not None:
+            self._cache[key] = record
+            while len(self._cache) > CACHE_SIZE:
+                self._cache.popitem(last=False)
         self.progress.emit(self._total - len(self._queue), self._total)
         if self._queue:
             self.runner.load(self._queue[0])
