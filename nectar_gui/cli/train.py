@@ -13,6 +13,7 @@ from typing import Any
 
 from nectar_gui.cli.common import CliError, add_config_args, config_from_args, is_main_rank
 from nectar_gui.core.config import NectarConfig
+from nectar_gui.core.speed import shorten_omp_spin
 
 
 def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -32,6 +33,7 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-a
 def cmd_train(args: argparse.Namespace) -> int:
     """Train until done, stopped (Ctrl+C / SIGTERM, with a checkpoint) or failed."""
     config, run_dir = _train_config(args)  # before importing torch: typos are reported at once
+    shorten_omp_spin(config)  # before torch loads OpenMP (core/speed.py)
     if (status := _check_device(config)) != 0:
         return status
     from nectar_gui.cli.progress import ProgressPrinter

@@ -214,7 +214,9 @@ class Runtime:
         if self.device.type == "cuda":
             where += f" ({torch.cuda.get_device_name(self.device)})"
         else:
-            where += f" ({torch.get_num_threads()} threads)"
+            spin = os.environ.get("GOMP_SPINCOUNT")  # speed.shorten_omp_spin, or the user
+            where += f" ({torch.get_num_threads()} threads"
+            where += f", OpenMP spin {spin})" if spin else ")"
         if self.dist.enabled:
             where += f", rank {self.dist.rank}/{self.dist.world_size}"
         return f"{where}, {self.precision}"
