@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from pathlib import Path
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QSettings, Qt, Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QFileDialog,
@@ -219,6 +219,17 @@ class ControlBar(QWidget):
         self.run_chosen.emit(path)
         if step is not None:
             self.step_chosen.emit(step)
+
+    def remember_in(self, settings: QSettings) -> None:
+        """Restore the image limit, the folder dialogs' start and the FID weights from
+        ``settings``, and keep the first and last there as the user changes them."""
+        limit = str(settings.value("evaluate/limit", 50))
+        self.limit_spin.setValue(int(limit) if limit.isdigit() else 50)
+        self.start_dir = str(settings.value("evaluate/open_dir", ""))
+        self.set_inception_weights(str(settings.value("evaluate/inception_weights", "")))
+        self.limit_spin.valueChanged.connect(lambda v: settings.setValue("evaluate/limit", v))
+        self.inception_changed.connect(
+            lambda p: settings.setValue("evaluate/inception_weights", p))
 
     # ---- FID / KID weights --------------------------------------------------------------
     def _on_fid_choose_clicked(self) -> None:

@@ -75,7 +75,7 @@ class EvaluateTab(QWidget):
         self._started_at = 0.0  # when the running evaluation began (time.monotonic)
         self._build_ui()
         self._connect()
-        self._restore_state()
+        self.controls.remember_in(settings)
         self._update()
 
     def _build_ui(self) -> None:
@@ -101,9 +101,6 @@ class EvaluateTab(QWidget):
         c.split_changed.connect(lambda _s: self._show_results())
         c.metric_changed.connect(lambda _m: self._show_results(resort=True))
         c.evaluate_requested.connect(self.evaluate)
-        c.limit_spin.valueChanged.connect(lambda v: self.settings.setValue("evaluate/limit", v))
-        c.inception_changed.connect(
-            lambda p: self.settings.setValue("evaluate/inception_weights", p))
         self.checkpoints.current_changed.connect(lambda _s: self._show_current())
         self.checkpoints.ticks_changed.connect(self._update)
         self.plot.step_clicked.connect(self.checkpoints.select_step)
@@ -117,13 +114,6 @@ class EvaluateTab(QWidget):
         w.best_marked.connect(self._on_worker_best_marked)
         w.failed.connect(self._on_worker_failed)
         w.finished.connect(self._on_worker_finished)
-
-    def _restore_state(self) -> None:
-        limit = self.settings.value("evaluate/limit", 50)
-        self.controls.limit_spin.setValue(int(str(limit)) if str(limit).isdigit() else 50)
-        self.controls.start_dir = str(self.settings.value("evaluate/open_dir", ""))
-        self.controls.set_inception_weights(
-            str(self.settings.value("evaluate/inception_weights", "")))
 
     # ---- lifecycle ----------------------------------------------------------------------
     def showEvent(self, event: QShowEvent) -> None:
