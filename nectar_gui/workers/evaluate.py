@@ -198,8 +198,8 @@ class EvaluateRunner(JobRunner):
                       inception_weights: str | None = None) -> int:
         """Queue measuring generator file ``path`` on ``data_root``; returns its job number."""
         return self._submit("evaluate", self._evaluate_requested, lambda job: EvaluateJob(
-            job, Path(path).parent, (0,), split, limit, device, Path(path), Path(data_root),
-            inception_weights))
+            job, Path(path).parent, (0,), split, limit, device, generator_file=Path(path),
+            data_root=Path(data_root), inception_weights=inception_weights))
 
     def choose_best(self, run_dir: Path, evaluations: Sequence[StepEvaluation],
                     metric: str | None) -> int:

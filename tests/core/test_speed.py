@@ -74,6 +74,19 @@ def test_nnpack_heavy_runs_are_cpu_resnets_with_big_residual_maps() -> None:
     assert not speed.nnpack_heavy(load_preset("pix2pix"))
 
 
+def test_nnpack_heavy_follows_the_residual_blocks_conv_plan() -> None:
+    """speed.py is torch-free, so it restates fast_ops' rule: the two must agree."""
+    from nectar_gui.core.models.fast_ops import conv_plan, nnpack_ready
+
+    if not nnpack_ready():
+        pytest.skip("this torch has no NNPACK")
+    for crop, ngf in ((256, 64), (256, 32), (256, 16), (128, 64), (512, 64)):
+        config = _config(**{"data.crop_size": crop, "data.load_size": crop, "model.ngf": ngf})
+        blocks = 4 * ngf
+        plan = conv_plan(blocks, blocks, 3, crop // 4, crop // 4)
+        assert speed.nnpack_heavy(config) == (plan is not None and plan.nnpack), (crop, ngf)
+
+
 def test_omp_spin_is_shortened_only_before_torch_and_never_over_the_user() -> None:
     # Fresh processes: the variable matters only before torch loads OpenMP.
     code = ("import os; from nectar_gui.core import speed; from nectar_gui.core.presets "

@@ -95,22 +95,11 @@ def _kernels(dtype: torch.dtype) -> tuple[torch.Tensor, torch.Tensor, torch.Tens
     return data.to(dtype), grad.to(dtype), out.to(dtype)
 
 
-def _pad_to_tiles(x: torch.Tensor, padding: tuple[int, int]) -> tuple[torch.Tensor, int, int]:
-    """``x`` zero-padded by ``padding`` and out to whole tiles; the tile counts."""
-    ph, pw = padding
-    out_h, out_w = x.shape[2] + 2 * ph - 2, x.shape[3] + 2 * pw - 2
-    tiles_h, tiles_w = -(-out_h // TILE), -(-out_w // TILE)
-    extra_h, extra_w = tiles_h * TILE - out_h, tiles_w * TILE - out_w
-    if ph or pw or extra_h or extra_w:  # zeros past the edge add nothing to the sums
-        x = F.pad(x, (pw, pw + extra_w, ph, ph + extra_h))
-    return x, tiles_h, tiles_w
-
-
-def _data_transform(x: torch.Tensor) -> torch.Tensor:
-    """Every overlapping 6×6 tile (stride TILE) of padded ``x`` → (B·C, 36, tiles)."""
-    b, c = x.shape[:2]
-    d = F.conv2d(x.reshape(b * c, 1, *x.shape[2:]), _kernels(x.dtype)[0], stride=TILE)
-    return d.view(b * c, d.shape[1], -1)
+def _tile_transform(t: torch.Tensor, kernel: torch.Tensor) -> torch.Tensor:
+    """Every ``kernel``-sized tile of ``t`` (stride TILE), transformed: (B·C, 36, tiles)."""
+    b, c = t.shape[:2]
+    out = F.conv2d(t.reshape(b * c, 1, *t.shape[2:]), kernel, stride=TILE)
+    return out.view(b * c, out.shape[1], -1)
 
 
 def weight_grad_3x3(x: torch.Tensor, grad: torch.Tensor,
@@ -122,17 +111,20 @@ def weight_grad_3x3(x: torch.Tensor, grad: torch.Tensor,
     """
     b, c_in = x.shape[:2]
     c_out, out_h, out_w = grad.shape[1:]
-    x, tiles_h, tiles_w = _pad_to_tiles(x, padding)
+    tiles_h, tiles_w = -(-out_h // TILE), -(-out_w // TILE)
     extra_h, extra_w = tiles_h * TILE - out_h, tiles_w * TILE - out_w
+    ph, pw = padding
+    # Zeros past the edge (the padding, and out to whole tiles) add nothing to the sums.
+    if ph or pw or extra_h or extra_w:
+        x = F.pad(x, (pw, pw + extra_w, ph, ph + extra_h))
     if extra_h or extra_w:
         grad = F.pad(grad, (0, extra_w, 0, extra_h))
-    _, grad_k, out_m = _kernels(x.dtype)
+    data_k, grad_k, out_m = _kernels(x.dtype)
     alpha2, tiles = grad_k.shape[0], tiles_h * tiles_w
-    d = _data_transform(x)
-    g = F.conv2d(grad.reshape(b * c_out, 1, *grad.shape[2:]), grad_k, stride=TILE)
+    d, g = _tile_transform(x, data_k), _tile_transform(grad, grad_k)
     # (B·C, 36, tiles) → 36 matrices: (C_out × B·tiles) @ (B·tiles × C_in).
     if b == 1:  # views, no copies
-        g_mats = g.view(c_out, alpha2, tiles).permute(1, 0, 2)
+        g_mats = g.permute(1, 0, 2)
         d_mats = d.permute(1, 2, 0)
     else:
         g_mats = g.view(b, c_out, alpha2, tiles).permute(2, 1, 0, 3).reshape(alpha2, c_out, -1)

@@ -87,6 +87,7 @@ class ProbeOverTime(QObject):
         self.runner.failed.connect(self._on_runner_failed)
         self._queue: list[Path] = []
         self._image: Path | None = None
+        self._image_stamp: Stamp | None = None
         self._records: dict[int, SampleRecord] = {}
         self._total = 0
         self._cache: OrderedDict[tuple[Stamp, Stamp], SampleRecord] = OrderedDict()
@@ -105,6 +106,7 @@ class ProbeOverTime(QObject):
             return ("This run has neither a probe image nor a saved sample input to follow: "
                     "use Ask D with an image of yours instead.")
         self._image, self._queue, self._records = image, [], {}
+        self._image_stamp = _stamp(image)  # once: the image does not change meanwhile
         for folder in folders:
             key = self._key(folder)
             known = self._cache.get(key) if key is not None else None
@@ -120,9 +122,8 @@ class ProbeOverTime(QObject):
         return None
 
     def _key(self, folder: Path) -> tuple[Stamp, Stamp] | None:
-        image = _stamp(self._image) if self._image is not None else None
         checkpoint = _stamp(folder)
-        return (checkpoint, image) if image and checkpoint else None
+        return (checkpoint, self._image_stamp) if checkpoint and self._image_stamp else None
 
     def busy(self) -> bool:
         return bool(self._queue)
