@@ -44,6 +44,7 @@ from bench.heartbeat import Heartbeat, percentile
 from nectar_gui.core.config import NectarConfig
 from nectar_gui.core.data.demo import write_demo_dataset
 from nectar_gui.core.presets import load_preset
+from nectar_gui.core.speed import APP_OMP_SPIN, shorten_omp_spin
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -71,8 +72,8 @@ def metrics_rate(run_dir: Path) -> float:
     return (last["step"] - first["step"]) / (last["time"] - first["time"])
 
 
-def cli_rate(app: QApplication, config: NectarConfig, folder: Path,
-             heartbeat: Heartbeat) -> float:
+def cli_rate(app: QApplication, config: NectarConfig, folder: Path, heartbeat: Heartbeat,
+             env: dict[str, str]) -> float:
     """``nectar train`` in its own process; the idle window's heartbeat runs meanwhile."""
     folder.mkdir(parents=True)
     config_file = folder / "config.json"
@@ -80,8 +81,8 @@ def cli_rate(app: QApplication, config: NectarConfig, folder: Path,
     run_dir = folder / "run"
     proc = subprocess.Popen([sys.executable, "-m", "nectar_gui.cli", "train", "--config",
                              str(config_file), "--run-dir", str(run_dir), "--quiet"],
-                            cwd=folder, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                            text=True)
+                            cwd=folder, env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True)
     loop = QEventLoop()
     poll = QTimer()
     poll.timeout.connect(lambda: proc.poll() is None or loop.quit())
@@ -150,6 +151,9 @@ def main() -> None:
         kind = "unpaired" if "cyclegan" in args.preset else "paired"
         data = write_demo_dataset(root / "data", kind, n_train=100, size=args.size)
         config = bench_config(args.preset, data, args.steps, args.size)
+        cli_env = dict(os.environ)  # the CLI chooses its own spin from its config
+        # As app.main does with the config it restores, before torch loads in this process.
+        shorten_omp_spin(config, otherwise=APP_OMP_SPIN)
         for i in range(args.warmup_rounds + args.rounds):
             counted = i >= args.warmup_rounds
             order = variants if i % 2 == 0 else list(reversed(variants))
@@ -158,7 +162,7 @@ def main() -> None:
                 folder = root / f"round-{i}" / name.replace(" ", "-")
                 heartbeat = Heartbeat()
                 if name == "cli":
-                    rates[name] = cli_rate(app, config, folder, heartbeat)
+                    rates[name] = cli_rate(app, config, folder, heartbeat, cli_env)
                 else:
                     threads = int(name.split()[1][:-1]) if " " in name else 0
                     pinned = config.with_overrides({"runtime.threads": threads})
@@ -173,7 +177,8 @@ def main() -> None:
     load_after = os.getloadavg()
     print(f"\n{args.preset} at {args.size}², {args.steps} steps per run, {args.rounds} counted "
           f"rounds, {os.cpu_count()} cores; load average before {load_before[0]:.2f}, "
-          f"after {load_after[0]:.2f} (1 min)")
+          f"after {load_after[0]:.2f} (1 min); app's OpenMP spin "
+          f"{os.environ.get('GOMP_SPINCOUNT', 'default')}")
     print(f"{'variant':<12} {'median it/s':>12} {'ratio to cli: median (min–max)':>32} "
           f"{'heartbeat late p50 / p99 / max ms':>36}")
     for name in variants:

@@ -23,6 +23,7 @@ from PySide6.QtWidgets import QApplication, QWidget
 
 from nectar_gui import __version__
 from nectar_gui.core.rundir import RunReader
+from nectar_gui.core.speed import APP_OMP_SPIN, shorten_omp_spin
 
 APP_NAME = "Nectar GUI"
 ORGANISATION = "Nectar"
@@ -54,8 +55,10 @@ class _ReadyReporter(QObject):
 
     @Slot()
     def report_and_quit(self) -> None:
+        spin = os.environ.get("GOMP_SPINCOUNT")
         print(f"window shown after {self.shown:.2f} s; PyTorch ready after "
-              f"{time.perf_counter() - self.started:.2f} s", flush=True)
+              f"{time.perf_counter() - self.started:.2f} s"
+              + (f" (OpenMP spin {spin})" if spin else ""), flush=True)
         self.window.close()
 
 
@@ -131,6 +134,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     app.setWindowIcon(app_icon())
     workspace = args.workspace or default_workspace()
     window = MainWindow(workspace=workspace, settings=app_settings(workspace))
+    # torch loads next, and OpenMP reads its spin setting then: choose it from the
+    # restored config, as `nectar train` does from its own (core/speed.py).
+    shorten_omp_spin(window.editor.config(), otherwise=APP_OMP_SPIN)
     window.show()
     app.processEvents()
     shown = time.perf_counter() - started

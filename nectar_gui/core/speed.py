@@ -24,6 +24,13 @@ after a oneDNN one against 10.9 ms with the spinning off. With ``GOMP_SPINCOUNT=
 a CycleGAN step at 256² went from 8.19 to 6.28 s; a pix2pix step (no NNPACK) got 4–10 %
 slower, so only NNPACK-heavy runs get it. OpenMP reads the variable when torch loads:
 set too late it does nothing, and the user's own OpenMP settings win.
+
+The app loads torch at start, before it knows which run comes next, so it decides from
+the config the window restores, and for any other config takes :data:`APP_OMP_SPIN`, a
+middle value that costs other runs nothing measurable and gives a CycleGAN started later
+in the session most of the gain (one run of ``bench/train_step.py --variant
+env:GOMP_SPINCOUNT=N``: CycleGAN 256² 8.35 s with OpenMP's default, 6.95 s at 100,000,
+6.30 s at 10,000; pix2pix 256² 0.635 s with the default, 0.628 s at 100,000).
 """
 
 from __future__ import annotations
@@ -57,6 +64,8 @@ _tuned = False
 #: GNU OpenMP spin rounds for NNPACK-heavy runs (``bench/train_step.py --variant
 #: env:GOMP_SPINCOUNT=N``: 10,000 measured fastest of 10k / 30k / 100k / passive).
 NNPACK_RUN_OMP_SPIN = 10_000
+#: The app's spin when the restored config is not NNPACK-heavy (see the module docs).
+APP_OMP_SPIN = 100_000
 _OMP_USER_ENV = ("GOMP_SPINCOUNT", "OMP_WAIT_POLICY")
 
 
@@ -107,15 +116,20 @@ def nnpack_heavy(config: NectarConfig) -> bool:
             and 4 * model.ngf >= 128)
 
 
-def shorten_omp_spin(config: NectarConfig) -> bool:
+def shorten_omp_spin(config: NectarConfig | None, *, otherwise: int | None = None) -> bool:
     """Set ``GOMP_SPINCOUNT`` for an NNPACK-heavy run, if it can still take effect.
 
+    Args:
+        config: the run's config (None: not known, e.g. the app restored none).
+        otherwise: the spin for any other config; None leaves OpenMP's default.
+
     Returns True when set now. Does nothing once torch is imported (OpenMP has read its
-    settings), when the user set OpenMP's spinning, or for other runs.
+    settings), or when the user set OpenMP's spinning.
     """
     if "torch" in sys.modules or any(k in os.environ for k in _OMP_USER_ENV):
         return False
-    if not nnpack_heavy(config):
+    spin = NNPACK_RUN_OMP_SPIN if config is not None and nnpack_heavy(config) else otherwise
+    if spin is None:
         return False
-    os.environ["GOMP_SPINCOUNT"] = str(NNPACK_RUN_OMP_SPIN)
+    os.environ["GOMP_SPINCOUNT"] = str(spin)
     return True
