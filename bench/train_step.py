@@ -46,8 +46,9 @@ A variant is ``+``-joined settings (``channels_last+adam=fused``):
 ``threads=N``          runtime.threads = N
 ``fast_ops=off``       runtime.fast_ops = false (stock PyTorch layers)
 ``fast_ops=no-PART``   fast layers without one part (own process): ``no-norm`` (stock
-                       instance norm), ``no-nnpack``, ``no-wgrad`` (oneDNN weight
-                       gradients only), ``no-gemm`` (no matrix-product path)
+                       instance norm), ``no-nnpack``, ``no-winograd`` (oneDNN forward
+                       for 4×4 kernels), ``no-wgrad`` (oneDNN weight gradients only),
+                       ``no-gemm`` (no matrix-product path)
 ``malloc=off``         runtime.tune_malloc = false (glibc's default malloc behaviour)
 ``denormal=on``        torch.set_flush_denormal(True) around the step
 ``mkldnn=off``         torch.backends.mkldnn.enabled = False around the step
@@ -152,7 +153,7 @@ def bench_overrides(model: str, size: int, *, tiny: bool = False,
     return over
 
 
-FAST_OPS_PARTS = ("no-norm", "no-nnpack", "no-wgrad", "no-gemm")
+FAST_OPS_PARTS = ("no-norm", "no-nnpack", "no-winograd", "no-wgrad", "no-gemm")
 
 
 def _disable_fast_op_parts(parts: list[str]) -> None:
@@ -166,14 +167,17 @@ def _disable_fast_op_parts(parts: list[str]) -> None:
     if "no-gemm" in parts:
         fo.GEMM_MAX_POSITIONS = 0
     rule = fo.conv_plan
+    off = {"nnpack": "no-nnpack" in parts, "winograd": "no-winograd" in parts}
 
     def patched(c_in: int, c_out: int, k: int, out_h: int, out_w: int) -> Any:
         plan = rule(c_in, c_out, k, out_h, out_w)
         if plan is None:
             return None
-        plan = plan._replace(nnpack=plan.nnpack and "no-nnpack" not in parts,
-                             wgrad="native" if "no-wgrad" in parts else plan.wgrad)
-        return plan if plan.nnpack or plan.wgrad != "native" else None
+        if off.get(plan.forward):
+            plan = plan._replace(forward="native")
+        if "no-wgrad" in parts:
+            plan = plan._replace(wgrad="native")
+        return plan if plan != fo.ConvPlan() else None
 
     fo.conv_plan = patched  # type: ignore[assignment]
 

@@ -88,20 +88,23 @@ def _conv_grads(conv: nn.Module, x: torch.Tensor, g: torch.Tensor) -> list[torch
 @pytest.mark.parametrize(
     ("c_in", "c_out", "k", "size", "padding", "batch", "expect"),
     [
-        (256, 256, 3, 66, 0, 1, ConvPlan(nnpack=True, wgrad="winograd")),  # residual block
-        (128, 128, 3, 66, 0, 2, ConvPlan(nnpack=True, wgrad="winograd")),  # batch 2
-        (64, 3, 7, 134, 0, 1, ConvPlan(nnpack=True, wgrad="mirrored")),  # output conv
+        (256, 256, 3, 66, 0, 1, ConvPlan("nnpack", "winograd")),  # residual block
+        (128, 128, 3, 66, 0, 2, ConvPlan("nnpack", "winograd")),  # batch 2
+        (64, 3, 7, 134, 0, 1, ConvPlan("nnpack", "mirrored")),  # output conv
         # zero padding, 34² outputs (not whole 4×4 tiles), batch 2
-        (128, 160, 3, 34, 1, 2, ConvPlan(nnpack=False, wgrad="winograd")),
+        (128, 160, 3, 34, 1, 2, ConvPlan("native", "winograd")),
+        # PatchGAN's 4×4 stride-1 layer (256→512 at 256²; narrower here), batch 2
+        (128, 192, 4, 32, 1, 2, ConvPlan("winograd", "winograd")),
         # one output channel, zero padding, batch 2: PatchGAN's last layer
-        (512, 1, 4, 31, 1, 2, ConvPlan(nnpack=False, wgrad="mirrored")),
+        (512, 1, 4, 31, 1, 2, ConvPlan("native", "mirrored")),
+        (256, 512, 4, 16, 1, 1, None),  # the 4×4 layer at 128²: oneDNN is faster
         (16, 16, 3, 18, 0, 1, None),  # small: stock layer
     ],
 )
 def test_fast_conv_matches_stock_conv(c_in: int, c_out: int, k: int, size: int, padding: int,
                                       batch: int, expect: ConvPlan | None) -> None:
     torch.manual_seed(0)
-    if expect is not None and expect.nnpack and not nnpack_ready():
+    if expect is not None and expect.forward == "nnpack" and not nnpack_ready():
         pytest.skip("this torch has no NNPACK")
     stock = nn.Conv2d(c_in, c_out, k, padding=padding)
     fast = nn.Conv2d(c_in, c_out, k, padding=padding)
