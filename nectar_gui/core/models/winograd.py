@@ -159,11 +159,15 @@ def _data_tiles(x: torch.Tensor, k: int, padding: tuple[int, int],
     return _tile_transform(x, _transforms(k, x.dtype).data, m)
 
 
-def _correlate(x: torch.Tensor, filters: torch.Tensor, k: int,
-               padding: tuple[int, int]) -> torch.Tensor:
-    """Stride-1 correlation of x (B, C_in, H, W) with transformed ``filters`` (α², C_out, C_in)."""
+def _correlate(x: torch.Tensor, weight: torch.Tensor, k: int, padding: tuple[int, int], *,
+               flip: bool = False) -> torch.Tensor:
+    """Stride-1 correlation of x (B, C_in, H, W) with ``weight`` (C_out, C_in, k, k).
+
+    ``flip``: with the kernel flipped on both axes and C_in, C_out swapped (``weight``
+    is then (C_in, C_out, k, k), as for the input gradient).
+    """
     b, c_in, h, w = x.shape
-    c_out, m = filters.shape[1], out_tile(k)
+    m, tf = out_tile(k), _transforms(k, x.dtype)
     out_h, out_w = h + 2 * padding[0] - k + 1, w + 2 * padding[1] - k + 1
     tiles_h, tiles_w = _tiles(h, k, padding[0]), _tiles(w, k, padding[1])
     d = _data_tiles(x, k, padding, (tiles_h, tiles_w))  # (B·C_in, α², T)
@@ -172,8 +176,14 @@ def _correlate(x: torch.Tensor, filters: torch.Tensor, k: int,
         d_mats = d.permute(1, 0, 2)  # (α², C_in, T), a view
     else:
         d_mats = d.view(b, c_in, a2, n).permute(2, 1, 0, 3).reshape(a2, c_in, b * n)
+    # Flipping the kernel on both axes reverses its k² taps; the swap is a transposed view.
+    filters = (_filters(weight, tf.filter.flip(1)).transpose(1, 2) if flip
+               else _filters(weight, tf.filter))  # (α², C_out, C_in)
+    c_out = filters.shape[1]
     products = torch.bmm(filters, d_mats)  # (α², C_out, B·T)
-    y = _transforms(k, x.dtype).out @ products.view(a2, -1)  # (m², C_out·B·T)
+    del d, d_mats, filters  # the largest temporaries go before the next ones are made
+    y = tf.out @ products.view(a2, -1)  # (m², C_out·B·T)
+    del products
     y = y.view(m, m, c_out, b, tiles_h, tiles_w).permute(3, 2, 4, 0, 5, 1)
     y = y.reshape(b, c_out, tiles_h * m, tiles_w * m)
     if tiles_h * m != out_h or tiles_w * m != out_w:
@@ -195,20 +205,14 @@ def _filters(weight: torch.Tensor, matrix: torch.Tensor) -> torch.Tensor:
 
 def conv2d(x: torch.Tensor, weight: torch.Tensor, padding: tuple[int, int]) -> torch.Tensor:
     """Stride-1, undilated conv2d without bias; 3×3 or 4×4 kernels; zero ``padding``."""
-    k = weight.shape[2]
-    return _correlate(x, _filters(weight, _transforms(k, x.dtype).filter), k, padding)
+    return _correlate(x, weight, weight.shape[2], padding)
 
 
 def input_grad(grad: torch.Tensor, weight: torch.Tensor,
                padding: tuple[int, int]) -> torch.Tensor:
-    """dL/dx of :func:`conv2d`: the full correlation of ``grad`` with the flipped kernel.
-
-    Flipping the kernel on both axes reverses its k² taps, so the filter transform takes
-    the reversed matrix; swapping C_in and C_out is a transposed view.
-    """
+    """dL/dx of :func:`conv2d`: the full correlation of ``grad`` with the flipped kernel."""
     k = weight.shape[2]
-    flipped = _filters(weight, _transforms(k, grad.dtype).filter.flip(1))  # (α², C_out, C_in)
-    return _correlate(grad, flipped.transpose(1, 2), k, (k - 1 - padding[0], k - 1 - padding[1]))
+    return _correlate(grad, weight, k, (k - 1 - padding[0], k - 1 - padding[1]), flip=True)
 
 
 def weight_grad(x: torch.Tensor, grad: torch.Tensor, k: int,
@@ -236,6 +240,7 @@ def weight_grad(x: torch.Tensor, grad: torch.Tensor, k: int,
         g_mats = g.view(b, c_out, a2, tiles).permute(2, 1, 0, 3).reshape(a2, c_out, -1)
         d_mats = d.view(b, c_in, a2, tiles).permute(2, 0, 3, 1).reshape(a2, -1, c_in)
     summed = torch.bmm(g_mats, d_mats)  # (α², C_out, C_in)
+    del d, g, d_mats, g_mats
     # Per output channel, like _filters: (k² × α²) @ (α² × C_in) → (C_out, k², C_in).
     taps = torch.matmul(tf.taps, summed.transpose(0, 1))
     return taps.transpose(1, 2).contiguous().view(c_out, c_in, k, k)
