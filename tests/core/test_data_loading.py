@@ -86,6 +86,24 @@ def test_workers_and_cache_change_nothing_a_run_computes(paired_data: Path, tmp_
     assert_same_weights(final_weights(tmp_path / "plain"), final_weights(tmp_path / "fast"))
 
 
+@pytest.mark.parametrize(("cache_mb", "device", "expect_mb"), [
+    (-1, "cpu", 0),  # auto: decoding is a sliver of a CPU step; keep the RAM
+    (-1, "cuda", 2048),  # auto beside a GPU (nothing here touches CUDA)
+    (64, "cpu", 64),  # an explicit budget is kept, on any device
+    (0, "cuda", 0),
+])
+def test_the_cache_budget_is_chosen_for_the_device(paired_data: Path, cache_mb: int,
+                                                   device: str, expect_mb: int) -> None:
+    from nectar_gui.core.training.loader import TrainLoader
+
+    cfg = DataSection(root=str(paired_data), load_size=36, crop_size=32, cache_mb=cache_mb,
+                      num_workers=0)
+    dataset = _dataset(paired_data, 0)
+    TrainLoader(dataset, cfg, EpochSampler(len(dataset), seed=0, epoch=0), batch_size=1,
+                device=torch.device(device))
+    assert dataset.cache_bytes == expect_mb * 2**20
+
+
 def test_one_loader_serves_every_epoch(paired_data: Path, tmp_path: Path,
                                        monkeypatch: pytest.MonkeyPatch, one_thread: None) -> None:
     """Worker processes start once per run, not once per epoch."""

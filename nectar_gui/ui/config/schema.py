@@ -83,7 +83,7 @@ CHOICE_LABELS = {
 
 # Text shown instead of a spin box's minimum where that value means "choose for me".
 SPECIAL_VALUES = {"data.num_workers": "Auto", "runtime.threads": "Auto",
-                  "loss.pool_size": "Off", "data.cache_mb": "Off"}
+                  "loss.pool_size": "Off", "data.cache_mb": "Auto"}
 WIDGET_OVERRIDES: dict[str, FieldKind] = {"data.root": "folder", "schema_version": "readonly"}
 ADVANCED = frozenset({
     "schema_version", "model.init_gain", "data.num_workers", "data.cache_mb",
