@@ -134,9 +134,9 @@ def _transforms(k: int, dtype: torch.dtype) -> _Transforms:
         taps=torch.kron(taps_t, taps_t).to(dtype))
 
 
-def _tiles(size: int, k: int, padding: int) -> int:
-    """Tiles per axis covering the ``size + 2·padding − k + 1`` outputs."""
-    return -(-(size + 2 * padding - k + 1) // out_tile(k))
+def _tiles(outputs: int, k: int) -> int:
+    """Tiles per axis covering ``outputs`` outputs of a k×k correlation."""
+    return -(-outputs // out_tile(k))
 
 
 def _tile_transform(t: torch.Tensor, kernel: torch.Tensor, stride: int) -> torch.Tensor:
@@ -169,7 +169,7 @@ def _correlate(x: torch.Tensor, weight: torch.Tensor, k: int, padding: tuple[int
     b, c_in, h, w = x.shape
     m, tf = out_tile(k), _transforms(k, x.dtype)
     out_h, out_w = h + 2 * padding[0] - k + 1, w + 2 * padding[1] - k + 1
-    tiles_h, tiles_w = _tiles(h, k, padding[0]), _tiles(w, k, padding[1])
+    tiles_h, tiles_w = _tiles(out_h, k), _tiles(out_w, k)
     d = _data_tiles(x, k, padding, (tiles_h, tiles_w))  # (B·C_in, α², T)
     a2, n = d.shape[1], tiles_h * tiles_w
     if b == 1:
@@ -225,7 +225,7 @@ def weight_grad(x: torch.Tensor, grad: torch.Tensor, k: int,
     b, c_in = x.shape[:2]
     c_out, out_h, out_w = grad.shape[1:]
     m = out_tile(k)
-    tiles_h, tiles_w = -(-out_h // m), -(-out_w // m)
+    tiles_h, tiles_w = _tiles(out_h, k), _tiles(out_w, k)
     if tiles_h * m != out_h or tiles_w * m != out_w:
         grad = F.pad(grad, (0, tiles_w * m - out_w, 0, tiles_h * m - out_h))
     tf = _transforms(k, x.dtype)
