@@ -61,3 +61,17 @@ def test_gpu_bench_says_when_there_is_no_gpu() -> None:
     res = subprocess.run([sys.executable, str(BENCH.with_name("gpu.py")), "--quick"],
                          capture_output=True, text=True, timeout=120)
     assert res.returncode == 2 and "needs a CUDA GPU" in res.stdout
+
+
+def test_winograd_bench_prints_a_row_per_layer() -> None:
+    out = subprocess.run([sys.executable, str(BENCH.with_name("winograd.py")), "--quick"],
+                         capture_output=True, text=True, timeout=120, check=True).stdout
+    lines = out.splitlines()
+    assert lines[1].split()[:2] == ["layer", "plan"]
+    rows = lines[2:]
+    assert [r.split()[:2] for r in rows] == [["small", "4x4"], ["small", "3x3"]]
+    for row in rows:
+        cells = row.split()[3:]
+        assert len(cells) == 6  # three passes: "ours/theirs" and "(ratio)"
+        ours, theirs = cells[0].split("/")
+        float(ours), float(theirs), float(cells[1].strip("()"))  # numbers, whatever value
