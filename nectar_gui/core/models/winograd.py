@@ -58,6 +58,7 @@ import torch.nn.functional as F
 #: Finite interpolation points; the last point is ∞.
 POINTS: tuple[Fraction, ...] = tuple(Fraction(p) for p in (0, 1, -1, 2, Fraction(-1, 2)))
 
+
 def _vandermonde(n_points: int, degree: int) -> list[list[Fraction]]:
     """Rows ``[1, p, p², …]`` for the first ``n_points - 1`` points, then the ∞ row."""
     rows = [[p ** k for k in range(degree)] for p in POINTS[:n_points - 1]]
